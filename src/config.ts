@@ -1,0 +1,65 @@
+// Resolving the parameters. Sources, highest first:
+//   1. command-line flags   (--listen-port 8284)
+//   2. environment          (MHTTPD_LISTEN_PORT=8284)
+//   3. the route's `config` (export const config = { listen_port: 8284 })
+//   4. the defaults in PARAMS
+// Every value, whatever its source, goes through the parameter's valibot schema;
+// the first bad one stops start-up with a message naming it, its value, where it
+// came from and what is allowed.
+import * as v from "valibot";
+import { PARAMS, PARAM_NAMES, type ParamName, type Params } from "./params.ts";
+import { StartupError } from "./route.ts";
+
+export interface ConfigSources {
+  cli?: Partial<Record<ParamName, unknown>>;
+  env?: Record<string, string | undefined>;
+  /** parameters from the route (module `config` export or cfg modparams) */
+  route?: Record<string, unknown>;
+  /** how to name the route source in messages */
+  routeLabel?: string;
+}
+
+export const envName = (name: ParamName) => `MHTTPD_${name.toUpperCase()}`;
+export const flagName = (name: ParamName) => `--${name.replace(/_/g, "-")}`;
+
+export class ConfigError extends StartupError {}
+
+function show(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : Array.isArray(value) ? JSON.stringify(value) : String(value);
+}
+
+export function validateParam<K extends ParamName>(name: K, raw: unknown, origin: string): Params[K] {
+  const spec = PARAMS[name];
+  const result = v.safeParse(spec.schema, raw);
+  if (!result.success) {
+    const why = result.issues[0]?.message ?? "invalid";
+    throw new ConfigError(`invalid ${name} ${show(raw)} (from ${origin}): ${why}; allowed: ${spec.allowed}`);
+  }
+  return result.output as Params[K];
+}
+
+export function resolveParams(sources: ConfigSources): Params {
+  const route = sources.route ?? {};
+  const label = sources.routeLabel ?? "the route's config";
+  for (const key of Object.keys(route)) {
+    if (!(key in PARAMS)) {
+      throw new ConfigError(`unknown parameter "${key}" in ${label} (known: ${PARAM_NAMES.join(", ")})`);
+    }
+  }
+  const out: Partial<Params> = {};
+  for (const name of PARAM_NAMES) {
+    const fromCli = sources.cli?.[name];
+    const fromEnv = sources.env?.[envName(name)];
+    let raw: unknown;
+    let origin: string;
+    if (fromCli !== undefined) [raw, origin] = [fromCli, flagName(name)];
+    else if (fromEnv !== undefined) [raw, origin] = [fromEnv, envName(name)];
+    else if (route[name] !== undefined) [raw, origin] = [route[name], label];
+    else {
+      (out as Record<string, unknown>)[name] = PARAMS[name].default;
+      continue;
+    }
+    (out as Record<string, unknown>)[name] = validateParam(name, raw, origin);
+  }
+  return out as Params;
+}

@@ -1,0 +1,114 @@
+// The per-request mhttpd context: what $mhttpd(...) reads and mhttpd_reply writes.
+// Built from a Fetch API Request plus the connection info the adapter captured.
+// Everything that costs work (path decoding, UTF-8 decoding of the body) is done
+// on first access only: most routes read two or three variables.
+import { normalizeIp } from "./ip.ts";
+import { Ksr } from "./ksr.ts";
+import type { Logger } from "./log.ts";
+
+export interface ConnInfo {
+  /** peer address as the runtime reports it; normalized (no ::ffff:) by the context */
+  remoteAddress: string;
+  remotePort?: number;
+  /** "HTTP/1.0" / "HTTP/1.1" when the runtime tells us; Bun and Deno do not */
+  httpVersion?: string;
+}
+
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextDecoder("utf-8");
+const utf8Encoder = new TextEncoder();
+
+export class RequestContext {
+  /** the reply queued by mhttpd_reply; the first one wins */
+  response: Response | undefined = undefined;
+  /** drop: close the connection without a response */
+  dropped = false;
+  #path: string | undefined;
+  #data: string | undefined;
+  #ksr: Ksr | undefined;
+
+  constructor(
+    readonly request: Request,
+    readonly conn: ConnInfo,
+    readonly body: Uint8Array = EMPTY,
+    readonly logger: Logger,
+  ) {}
+
+  /** this request's KSR: the argument of the route function */
+  get ksr(): Ksr {
+    return (this.#ksr ??= new Ksr(this, this.logger));
+  }
+
+  get method(): string {
+    return this.request.method;
+  }
+
+  get version(): string {
+    return this.conn.httpVersion ?? "HTTP/1.1";
+  }
+
+  get srcip(): string {
+    return normalizeIp(this.conn.remoteAddress);
+  }
+
+  /** $mhttpd(url): the percent-decoded path without the query, as libmicrohttpd gives it. */
+  get url(): string {
+    return (this.#path ??= decodePath(rawPath(this.request.url)));
+  }
+
+  /** $mhttpd(data): the whole body as UTF-8 text; binary-safe through `body`. */
+  get data(): string {
+    return (this.#data ??= this.body.length === 0 ? "" : utf8.decode(this.body));
+  }
+
+  /** $mhttpd(h:Name): case-insensitive; a repeated header is seen joined ("a, b"). */
+  header(name: string): string | null {
+    try {
+      return this.request.headers.get(name);
+    } catch {
+      return null; // not a valid header name: no such header
+    }
+  }
+}
+
+/** The path part of an absolute URL string, without query or fragment. */
+export function rawPath(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  let end = url.length;
+  const q = url.indexOf("?", start);
+  if (q >= 0) end = q;
+  const h = url.indexOf("#", start);
+  if (h >= 0 && h < end) end = h;
+  return url.slice(start, end);
+}
+
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  c |= 0x20;
+  return c >= 97 && c <= 102 ? c - 87 : -1;
+}
+
+/** libmicrohttpd's unescape: valid %XX become bytes, anything else is kept literally
+ * ("+" too), and an escaped NUL ends the path (as the C module's string does). */
+export function decodePath(path: string): string {
+  if (!path.includes("%")) return path;
+  const bytes: number[] = [];
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c === 37 /* % */ && i + 2 < path.length) {
+      const hi = hexVal(path.charCodeAt(i + 1));
+      const lo = hexVal(path.charCodeAt(i + 2));
+      if (hi >= 0 && lo >= 0) {
+        const b = (hi << 4) | lo;
+        if (b === 0) break;
+        bytes.push(b);
+        i += 2;
+        continue;
+      }
+    }
+    if (c < 0x80) bytes.push(c);
+    else for (const b of utf8Encoder.encode(path[i])) bytes.push(b);
+  }
+  return utf8.decode(new Uint8Array(bytes));
+}

@@ -1,0 +1,247 @@
+// The KSR facade for TypeScript and JavaScript routes: the subset of Kamailio's
+// KEMI API that an HTTP route uses, with KEMI's argument and return conventions.
+// One Ksr is made per request and bound to its RequestContext, so it only ever
+// sees its own request. The exported `KSR` (also installed as a global, as
+// Kamailio's JavaScript and Lua engines do) forwards to the Ksr of the request
+// whose code is running, found through the adapter's async context store.
+import type { RequestContext } from "./context.ts";
+import { L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN, type Logger } from "./log.ts";
+import { lookupPv, PvError, type PvValue } from "./pv.ts";
+import { buildReply } from "./reply.ts";
+
+/** What KSR.x.exit() throws, as app_jsdt does; a try/catch around it swallows it. */
+export const KSR_EXIT = "~~ksr~exit~~";
+
+const SCRIPT = "<script>";
+
+class KsrPv {
+  constructor(
+    private readonly ctx: RequestContext | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  private read(pvn: unknown): PvValue | undefined {
+    const pv = lookupPv(String(pvn));
+    if (pv instanceof PvError) {
+      this.logger.err(`pv: ${pv.message}`, SCRIPT);
+      return undefined; // invalid: callers map it like null
+    }
+    return pv.get(this.ctx);
+  }
+
+  /** the value, or null when unset or the name is invalid */
+  get(pvn: string): PvValue {
+    return this.read(pvn) ?? null;
+  }
+  /** "" instead of null */
+  gete(pvn: string): string | number {
+    return this.read(pvn) ?? "";
+  }
+  /** "<null>" instead of null */
+  getw(pvn: string): string | number {
+    return this.read(pvn) ?? "<null>";
+  }
+  /** an integer; 0 when null, invalid or not numeric */
+  geti(pvn: string): number {
+    const v = this.read(pvn);
+    if (typeof v === "number") return Math.trunc(v);
+    if (typeof v !== "string") return 0;
+    const n = parseInt(v, 10);
+    return Number.isNaN(n) ? 0 : n;
+  }
+  getvs(pvn: string, dflt: string): string | number {
+    return this.read(pvn) ?? dflt;
+  }
+  getvn(pvn: string, dflt: number): string | number {
+    return this.read(pvn) ?? dflt;
+  }
+  /** true when null, and also when the name is invalid */
+  is_null(pvn: string): boolean {
+    return (this.read(pvn) ?? null) === null;
+  }
+  sets(pvn: string, value: string): boolean {
+    return this.write(pvn, String(value));
+  }
+  seti(pvn: string, value: number): boolean {
+    return this.write(pvn, Math.trunc(Number(value)) || 0);
+  }
+  unset(pvn: string): boolean {
+    return this.write(pvn, null);
+  }
+  private write(pvn: string, value: PvValue): boolean {
+    const pv = lookupPv(String(pvn));
+    if (pv instanceof PvError || !pv.set) {
+      this.logger.err(`pv: cannot set ${pvn}: ${pv instanceof PvError ? pv.message : "read-only variable"}`, SCRIPT);
+      return false;
+    }
+    pv.set(this.ctx, value);
+    return true;
+  }
+}
+
+class KsrMicrohttpd {
+  constructor(
+    private readonly ctx: RequestContext | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Queue the reply: 1 when queued, -1 (and an error log) when refused. */
+  mhttpd_reply(code: number | string, reason: string, ctype: string, body: string | Uint8Array | ArrayBuffer): number {
+    const ctx = this.ctx;
+    if (!ctx) {
+      this.logger.err("mhttpd_reply: no HTTP request is being processed", SCRIPT);
+      return -1;
+    }
+    if (ctx.response) {
+      this.logger.err("mhttpd_reply: a reply was already sent for this request", SCRIPT);
+      return -1;
+    }
+    const r = buildReply(code, reason, ctype, body);
+    if (!r.response) {
+      this.logger.err(`mhttpd_reply: ${r.error}`, SCRIPT);
+      return -1;
+    }
+    ctx.response = r.response;
+    return 1;
+  }
+
+  /** The request body as bytes, exactly as received (binary-safe $mhttpd(data)). */
+  body_bytes(): Uint8Array {
+    return this.ctx ? this.ctx.body : new Uint8Array(0);
+  }
+}
+
+class KsrX {
+  constructor(private readonly ctx: RequestContext | undefined) {}
+  /** End the route now; a reply already queued is sent. */
+  exit(): never {
+    throw KSR_EXIT;
+  }
+  /** End the route and close the connection without a response. */
+  drop(): never {
+    if (this.ctx) this.ctx.dropped = true;
+    throw KSR_EXIT;
+  }
+}
+
+const KEMI_LEVELS: Record<string, number> = { dbg: L_DBG, info: L_INFO, notice: L_NOTICE, warn: L_WARN, err: L_ERR, crit: L_CRIT };
+
+export class Ksr {
+  readonly pv: KsrPv;
+  readonly microhttpd: KsrMicrohttpd;
+  readonly x: KsrX;
+
+  constructor(
+    private readonly ctx: RequestContext | undefined,
+    private readonly logger: Logger,
+  ) {
+    this.pv = new KsrPv(ctx, logger);
+    this.microhttpd = new KsrMicrohttpd(ctx, logger);
+    this.x = new KsrX(ctx);
+  }
+
+  // KEMI log functions return 0, as Kamailio's do.
+  dbg(msg: string): number {
+    this.logger.log(L_DBG, String(msg), SCRIPT);
+    return 0;
+  }
+  info(msg: string): number {
+    this.logger.log(L_INFO, String(msg), SCRIPT);
+    return 0;
+  }
+  notice(msg: string): number {
+    this.logger.log(L_NOTICE, String(msg), SCRIPT);
+    return 0;
+  }
+  warn(msg: string): number {
+    this.logger.log(L_WARN, String(msg), SCRIPT);
+    return 0;
+  }
+  err(msg: string): number {
+    this.logger.log(L_ERR, String(msg), SCRIPT);
+    return 0;
+  }
+  crit(msg: string): number {
+    this.logger.log(L_CRIT, String(msg), SCRIPT);
+    return 0;
+  }
+  /** KSR.log(level, msg): level is dbg|info|notice|warn|err|crit (any case); anything else logs as err. */
+  log(level: string, msg: string): number {
+    this.logger.log(KEMI_LEVELS[String(level).toLowerCase()] ?? L_ERR, String(msg), SCRIPT);
+    return 0;
+  }
+  /** Mark the request to be dropped when the route ends, without ending it now. */
+  set_drop(): boolean {
+    if (this.ctx) this.ctx.dropped = true;
+    return false;
+  }
+  /** The current `debug` level. */
+  get_debug(): number {
+    return this.logger.level;
+  }
+}
+
+export type KsrApi = Ksr;
+
+/** Where the running request's context is kept across awaits. Adapters give an
+ * AsyncLocalStorage; without one, only the synchronous part of a route can use the
+ * global KSR (the KSR passed to the route function is always right). */
+export interface ContextStore {
+  run<R>(ctx: RequestContext, fn: () => R): R;
+  getStore(): RequestContext | undefined;
+}
+
+export class SyncContextStore implements ContextStore {
+  private current: RequestContext | undefined;
+  run<R>(ctx: RequestContext, fn: () => R): R {
+    const prev = this.current;
+    this.current = ctx;
+    try {
+      return fn();
+    } finally {
+      this.current = prev;
+    }
+  }
+  getStore() {
+    return this.current;
+  }
+}
+
+let activeStore: ContextStore = new SyncContextStore();
+let idleKsr: Ksr | undefined;
+let idleLogger: Logger | undefined;
+
+export function setKsrEnvironment(store: ContextStore, logger: Logger): void {
+  activeStore = store;
+  idleLogger = logger;
+  idleKsr = undefined;
+}
+
+function currentKsr(): Ksr {
+  const ctx = activeStore.getStore();
+  if (ctx) return ctx.ksr;
+  // outside a request (module top level, timers): logging works, request access is null
+  return (idleKsr ??= new Ksr(undefined, idleLogger ?? ({ log() {}, err() {}, level: 2 } as unknown as Logger)));
+}
+
+/** KSR of the request whose code is running: import it, or use the global `KSR`. */
+export const KSR: KsrApi = Object.freeze({
+  get pv() {
+    return currentKsr().pv;
+  },
+  get microhttpd() {
+    return currentKsr().microhttpd;
+  },
+  get x() {
+    return currentKsr().x;
+  },
+  dbg: (m: string) => currentKsr().dbg(m),
+  info: (m: string) => currentKsr().info(m),
+  notice: (m: string) => currentKsr().notice(m),
+  warn: (m: string) => currentKsr().warn(m),
+  err: (m: string) => currentKsr().err(m),
+  crit: (m: string) => currentKsr().crit(m),
+  log: (l: string, m: string) => currentKsr().log(l, m),
+  set_drop: () => currentKsr().set_drop(),
+  get_debug: () => currentKsr().get_debug(),
+}) as unknown as KsrApi;

@@ -1,0 +1,150 @@
+// The module's parameters, declared once as data (like Kamailio's param_export_t).
+// The config resolver, the command line, `--help` and the cfg `modparam` all read
+// this table, so a parameter added here is validated, settable and documented
+// everywhere at once. Every value goes through its valibot schema.
+import * as v from "valibot";
+import { parseAllowedIps } from "./ip.ts";
+import { LOG_LEVELS, parseLogLevel } from "./log.ts";
+
+/** Kamailio's declared modparam type: a cfg `modparam` must give this type. */
+export type KamailioType = "int" | "str";
+
+export interface ParamSpec<T> {
+  /** the module's name, kept exactly */
+  name: string;
+  /** modparam type in a kamailio.cfg */
+  type: KamailioType;
+  /** what a valid value looks like, for error messages and --help */
+  allowed: string;
+  doc: string;
+  default: T;
+  /** the value may be given more than once; the values are collected */
+  repeatable?: boolean;
+  schema: v.GenericSchema<unknown, T>;
+}
+
+function spec<T>(s: ParamSpec<T>): ParamSpec<T> {
+  return s;
+}
+
+/** A schema from a parser that returns the value or throws an Error whose message says why. */
+function parsed<T>(parse: (raw: unknown) => T): v.GenericSchema<unknown, T> {
+  return v.pipe(
+    v.unknown(),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      try {
+        return parse(dataset.value);
+      } catch (e) {
+        addIssue({ message: (e as Error).message });
+        return NEVER;
+      }
+    }),
+  ) as v.GenericSchema<unknown, T>;
+}
+
+const str = (raw: unknown): string => {
+  if (typeof raw === "string") return raw.trim();
+  throw new Error(`expected a string, got ${typeof raw}`);
+};
+
+export function parseInteger(raw: unknown, min: number, max: number): number {
+  const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`expected an integer from ${min} to ${max}`);
+  return n;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export function isIP(s: string): boolean {
+  return v.is(v.pipe(v.string(), v.ip()), s);
+}
+
+/** `addr:port` or `[v6]:port`, as in the C module's listen_socket (PR #4878). */
+export interface ListenSocket {
+  hostname: string;
+  port: number;
+}
+
+export function parseListenSocket(entry: string): ListenSocket {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(entry) ?? /^([^:[\]]+):(\d+)$/.exec(entry);
+  if (!m) throw new Error(`"${entry}" is not addr:port (IPv6 as [::1]:8080)`);
+  const [, hostname, port] = m;
+  if (!isIP(hostname)) throw new Error(`"${hostname}" in "${entry}" is not an IPv4 or IPv6 address`);
+  return { hostname, port: parseInteger(port, 0, 65535) };
+}
+
+export const PARAMS = {
+  listen_addr: spec<string>({
+    name: "listen_addr",
+    type: "str",
+    allowed: "an IPv4 or IPv6 address, or empty for all local IPv4 addresses",
+    doc: "Address to bind. Empty binds 0.0.0.0 (all local IPv4 addresses) on every runtime, as the C module does.",
+    default: "",
+    schema: parsed((raw) => {
+      const s = str(raw).replace(/^\[(.*)\]$/, "$1");
+      if (s !== "" && !isIP(s)) throw new Error("expected an IPv4 or IPv6 address, or empty");
+      return s;
+    }),
+  }),
+  listen_port: spec<number>({
+    name: "listen_port",
+    type: "int",
+    allowed: "an integer from 0 to 65535 (0 = a free port chosen by the system)",
+    doc: "Port to listen on; 0 lets the system choose one, printed at start.",
+    default: 8280,
+    schema: parsed((raw) => parseInteger(raw, 0, 65535)),
+  }),
+  listen_socket: spec<ListenSocket[]>({
+    name: "listen_socket",
+    type: "str",
+    allowed: "comma-separated addr:port entries, IPv6 as [::1]:8080",
+    doc: "Sockets to listen on; when set, replaces listen_addr/listen_port. May be given more than once.",
+    default: [],
+    repeatable: true,
+    schema: parsed((raw) => {
+      const values = Array.isArray(raw) ? raw : [raw];
+      return values.flatMap((one) =>
+        str(one)
+          .split(",")
+          .map((e) => e.trim())
+          .filter((e) => e !== "")
+          .map(parseListenSocket),
+      );
+    }),
+  }),
+  event_callback: spec<string>({
+    name: "event_callback",
+    type: "str",
+    allowed: "the name of a function exported by the route module",
+    doc: "Exported function of the route module to run for each request; empty runs the default export.",
+    default: "",
+    schema: parsed((raw) => {
+      const s = str(raw);
+      if (s !== "" && !/^[A-Za-z_$][\w$]*$/.test(s)) throw new Error("expected a JavaScript identifier");
+      return s;
+    }),
+  }),
+  allowed_ips: spec<string[]>({
+    name: "allowed_ips",
+    type: "str",
+    allowed: "comma-separated IPv4/IPv6 addresses and CIDR ranges (a.b.c.d/n, a.b.c.d/m.m.m.m, x::/n)",
+    doc: "Clients allowed to connect, checked on the socket's peer address before the route runs; empty allows all.",
+    default: [],
+    schema: parsed((raw) => parseAllowedIps(str(raw))),
+  }),
+  debug: spec<number>({
+    name: "debug",
+    type: "int",
+    allowed: `a Kamailio log level: -5..3 or ${Object.keys(LOG_LEVELS).join(", ")}`,
+    doc: "Log level as in Kamailio (2 = info, 3 = debug).",
+    default: 2,
+    schema: parsed(parseLogLevel),
+  }),
+};
+
+export type ParamName = keyof typeof PARAMS;
+export type Params = { [K in ParamName]: (typeof PARAMS)[K] extends ParamSpec<infer T> ? T : never };
+
+export const PARAM_NAMES = Object.keys(PARAMS) as ParamName[];
+
+export const isIPv4 = (s: string) => IPV4.test(s);

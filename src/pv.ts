@@ -1,0 +1,103 @@
+// Pseudo-variables: `$mhttpd(...)` (the module's pv_export_t) and the pv module's
+// $var / $vn / $shv / $null. A name is parsed once into an accessor; both KEMI's
+// KSR.pv.* and the cfg compiler use the same accessors.
+import type { RequestContext } from "./context.ts";
+
+export type PvValue = string | number | null;
+
+export interface Pv {
+  /** the name as written, for messages */
+  readonly spec: string;
+  get(ctx: RequestContext | undefined): PvValue;
+  /** absent on read-only variables */
+  set?(ctx: RequestContext | undefined, value: PvValue): void;
+}
+
+export class PvError extends Error {}
+
+/** The `$mhttpd(name)` attributes. Names are case-insensitive, as in the C module. */
+export const MHTTPD_VARS: Record<string, { doc: string; get: (ctx: RequestContext) => PvValue }> = {
+  url: { doc: "percent-decoded path, without the query string", get: (c) => c.url },
+  data: { doc: "the body as UTF-8 text (\"\" when none)", get: (c) => c.data },
+  size: { doc: "body length in bytes (a number)", get: (c) => c.body.length },
+  method: { doc: "request method as sent", get: (c) => c.method },
+  version: { doc: "HTTP version (HTTP/1.1; on Node the version as sent)", get: (c) => c.version },
+  srcip: { doc: "client IP address (IPv4 without ::ffff:)", get: (c) => c.srcip },
+};
+
+/** Header names longer than this are refused, as libmicrohttpd's lookup does. */
+const MAX_HEADER_NAME = 255;
+
+function mhttpdPv(spec: string, inner: string): Pv {
+  const colon = inner.indexOf(":");
+  if (colon >= 0) {
+    const kind = inner.slice(0, colon).toLowerCase();
+    const name = inner.slice(colon + 1);
+    if (kind !== "h") throw new PvError(`unknown $mhttpd attribute "${inner}" in ${spec}`);
+    if (name === "" || name.length > MAX_HEADER_NAME) throw new PvError(`bad header name in ${spec}`);
+    return { spec, get: (c) => (c ? c.header(name) : null) };
+  }
+  const v = MHTTPD_VARS[inner.toLowerCase()];
+  if (!v) {
+    throw new PvError(`unknown $mhttpd attribute "${inner}" in ${spec} (known: ${Object.keys(MHTTPD_VARS).join(", ")}, h:Name)`);
+  }
+  const get = v.get;
+  return { spec, get: (c) => (c ? get(c) : null) };
+}
+
+/** Per-process variables, kept across requests as in Kamailio (one store per worker). */
+export const varStore = new Map<string, PvValue>();
+export const vnStore = new Map<string, PvValue>();
+export const shvStore = new Map<string, PvValue>();
+
+const storePv = (spec: string, store: Map<string, PvValue>, key: string, nullable: boolean): Pv => ({
+  spec,
+  // $var is never null: unset reads as 0 and assigning $null stores 0
+  get: () => store.get(key) ?? (nullable ? null : 0),
+  set: (_c, value) => {
+    if (value === null && nullable) store.delete(key);
+    else store.set(key, value ?? 0);
+  },
+});
+
+const NULL_PV: Pv = { spec: "$null", get: () => null };
+
+const PV_RE = /^\$(\w+)(?:\((.*)\))?$/s;
+
+export function parsePv(spec: string): Pv {
+  if (spec === "$null") return NULL_PV;
+  const m = PV_RE.exec(spec);
+  if (!m) throw new PvError(`invalid pseudo-variable name "${spec}"`);
+  const [, cls, inner] = m;
+  if (inner === undefined) throw new PvError(`unknown pseudo-variable "${spec}"`);
+  switch (cls) {
+    case "mhttpd":
+      return mhttpdPv(spec, inner);
+    case "var":
+      return storePv(spec, varStore, inner, false);
+    case "vn":
+      return storePv(spec, vnStore, inner, true);
+    case "shv":
+      return storePv(spec, shvStore, inner, true);
+    default:
+      throw new PvError(`unknown pseudo-variable class "$${cls}" in "${spec}"`);
+  }
+}
+
+// KEMI passes names as strings on every call; parse each distinct name once.
+const cache = new Map<string, Pv | PvError>();
+const CACHE_MAX = 4096;
+
+export function lookupPv(spec: string): Pv | PvError {
+  let pv = cache.get(spec);
+  if (pv === undefined) {
+    try {
+      pv = parsePv(spec);
+    } catch (e) {
+      pv = e instanceof PvError ? e : new PvError(String(e));
+    }
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(spec, pv);
+  }
+  return pv;
+}

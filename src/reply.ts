@@ -1,0 +1,58 @@
+// mhttpd_reply(code, reason, ctype, body): validation and the Response it builds.
+// The C module's rules, minus its bugs (see docs/differences.md):
+//  - code 200..599 only: 1xx would be sent as a bare interim head and hang the
+//    client in the C module, and 600..699 cannot be represented by a Fetch Response;
+//  - the reason must be non-empty, but the status line carries the runtime's
+//    standard phrase, as MHD does;
+//  - no CR, LF or NUL in the reason or ctype (header injection);
+//  - 204 and 304 carry no body.
+
+export type ReplyBody = string | Uint8Array | ArrayBuffer;
+
+export interface ReplyResult {
+  response?: Response;
+  /** why the reply was refused */
+  error?: string;
+}
+
+const utf8 = new TextEncoder();
+const FORBIDDEN_CHARS = /[\r\n\0]/;
+
+/** KEMI coerces an int parameter with duk_to_int: "200" -> 200, "abc" -> NaN -> refused. */
+function toCode(code: unknown): number {
+  const n = typeof code === "number" ? code : typeof code === "string" && code.trim() !== "" ? Number(code) : NaN;
+  return Number.isFinite(n) ? Math.trunc(n) : NaN;
+}
+
+export function buildReply(code: unknown, reason: unknown, ctype: unknown, body: unknown): ReplyResult {
+  const status = toCode(code);
+  if (Number.isNaN(status)) return { error: `invalid reply code ${JSON.stringify(String(code))}: not a number` };
+  if (status >= 100 && status < 200) {
+    return { error: `invalid reply code ${status}: 1xx codes are interim and cannot be a final reply (use 200..599)` };
+  }
+  if (status >= 600 && status < 700) {
+    return { error: `invalid reply code ${status}: 6xx codes cannot be represented by a Fetch Response (use 200..599)` };
+  }
+  if (status < 200 || status > 599) return { error: `invalid reply code ${status}: expected 200..599` };
+
+  const reasonText = reason == null ? "" : String(reason);
+  if (reasonText === "") return { error: "invalid reason parameter: must not be empty" };
+  if (FORBIDDEN_CHARS.test(reasonText)) return { error: "invalid reason parameter: contains CR, LF or NUL" };
+
+  const type = ctype == null ? "" : String(ctype);
+  if (FORBIDDEN_CHARS.test(type)) return { error: "invalid content type parameter: contains CR, LF or NUL" };
+
+  const noBody = status === 204 || status === 304;
+  let payload: string | Uint8Array | ArrayBuffer | null;
+  if (noBody) payload = null;
+  else if (typeof body === "string" || body instanceof Uint8Array || body instanceof ArrayBuffer) payload = body;
+  else payload = body == null ? "" : String(body);
+
+  if (type === "") {
+    // The Fetch API adds "text/plain;charset=UTF-8" to a string body that has no
+    // Content-Type; bytes get none, which is what an empty ctype means.
+    if (typeof payload === "string") payload = utf8.encode(payload);
+    return { response: new Response(payload as BodyInit | null, { status }) };
+  }
+  return { response: new Response(payload as BodyInit | null, { status, headers: { "content-type": type } }) };
+}

@@ -1,0 +1,75 @@
+// Loading the user's route: a .ts/.js module whose default export (or the export
+// named by event_callback) is called as fn("microhttpd:request", KSR) per request.
+import type { Ksr } from "./ksr.ts";
+
+export const EVENT_NAME = "microhttpd:request";
+
+export type RouteFunction = (evname: string, ksr: Ksr) => unknown;
+
+export interface RouteModule {
+  /** file URL of the module, for messages */
+  url: string;
+  exports: Record<string, unknown>;
+  /** the module's exported `config` object: parameter defaults for this route */
+  config: Record<string, unknown>;
+}
+
+export class StartupError extends Error {}
+
+/** A route file, loaded: the parameters it sets and how to get its function. */
+export interface LoadedRoute {
+  /** how messages name the route's parameter source */
+  label: string;
+  /** parameters the route file sets (a module's `config` export) */
+  config: Record<string, unknown>;
+  /** the per-request function, once the parameters are final (event_callback) */
+  callback(eventCallback: string): RouteFunction;
+}
+
+/** Load a route file by URL. */
+export async function loadRoute(url: string): Promise<LoadedRoute> {
+  const mod = await importRouteModule(url);
+  return {
+    label: `the config export of ${displayPath(url)}`,
+    config: mod.config,
+    callback: (eventCallback) => resolveCallback(mod, eventCallback),
+  };
+}
+
+export async function importRouteModule(url: string): Promise<RouteModule> {
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const why = err?.code === "ERR_MODULE_NOT_FOUND" || /cannot find|not found/i.test(String(err?.message))
+      ? String(err.message).split("\n")[0]
+      : `${err?.name ?? "Error"}: ${String(err?.message ?? err).split("\n")[0]}`;
+    throw new StartupError(`cannot load route module ${displayPath(url)}: ${why}`);
+  }
+  const config = exports.config ?? {};
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    throw new StartupError(`route module ${displayPath(url)}: the exported "config" must be an object of parameters`);
+  }
+  return { url, exports, config: config as Record<string, unknown> };
+}
+
+/** The function to run per request: the export named by event_callback, else the default export.
+ * A missing name is a start-up error (the C module silently hangs every client instead). */
+export function resolveCallback(mod: RouteModule, eventCallback: string): RouteFunction {
+  const name = eventCallback || "default";
+  const fn = mod.exports[name];
+  if (typeof fn !== "function") {
+    const exported = Object.keys(mod.exports).filter((k) => typeof mod.exports[k] === "function");
+    const what = eventCallback ? `event_callback "${eventCallback}"` : "a default export";
+    throw new StartupError(
+      `route module ${displayPath(mod.url)} has no function for ${what}` +
+        (exported.length ? ` (exported functions: ${exported.join(", ")})` : " (it exports no function)"),
+    );
+  }
+  return fn as RouteFunction;
+}
+
+export function displayPath(url: string): string {
+  return url.startsWith("file://") ? decodeURIComponent(url.slice(7)) : url;
+}
