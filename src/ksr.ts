@@ -132,7 +132,8 @@ export class Ksr {
   readonly x: KsrX;
 
   constructor(
-    private readonly ctx: RequestContext | undefined,
+    /** @internal the request this KSR belongs to (the cfg runtime reads it directly) */
+    readonly ctx: RequestContext | undefined,
     private readonly logger: Logger,
   ) {
     this.pv = new KsrPv(ctx, logger);
@@ -211,10 +212,13 @@ let activeStore: ContextStore = new SyncContextStore();
 let idleKsr: Ksr | undefined;
 let idleLogger: Logger | undefined;
 
+/** Called once per handler: where to find the running request, and the global
+ * `KSR` that Kamailio KEMI scripts use without importing anything. */
 export function setKsrEnvironment(store: ContextStore, logger: Logger): void {
   activeStore = store;
   idleLogger = logger;
   idleKsr = undefined;
+  (globalThis as { KSR?: KsrApi }).KSR = KSR;
 }
 
 function currentKsr(): Ksr {
