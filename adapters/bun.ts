@@ -5,7 +5,22 @@ import { getConnInfo } from "hono/bun";
 import { main } from "../src/server.ts";
 
 await main({
-  binding: { name: "bun", getConnInfo, contextStore: new AsyncLocalStorage() },
+  binding: {
+    name: "bun",
+    getConnInfo,
+    contextStore: new AsyncLocalStorage(),
+    // Bun labels byte bodies application/octet-stream; a stream goes out as it is
+    untypedResponse: (_c, status, bytes) =>
+      new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(bytes);
+            controller.close();
+          },
+        }),
+        { status },
+      ),
+  },
   argv: process.argv.slice(2),
   env: process.env,
   cwd: process.cwd(),

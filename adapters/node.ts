@@ -13,6 +13,11 @@ await main({
     getConnInfo,
     contextStore: new AsyncLocalStorage(),
     httpVersion: (c) => `HTTP/${bindings(c).incoming.httpVersion}`,
+    // @hono/node-server labels every body text/plain unless told otherwise
+    untypedResponse(c, status, bytes) {
+      bindings(c).outgoing.writeHead(status, { "content-length": bytes.length }).end(bytes);
+      return new Response(null, { headers: { "x-hono-already-sent": "1" } });
+    },
     dropConnection(c) {
       bindings(c).incoming.socket.destroy();
       // tells @hono/node-server that the response is handled: nothing is written

@@ -10,6 +10,7 @@ import { RequestContext } from "./context.ts";
 import { KSR_EXIT, SyncContextStore, setKsrEnvironment, type ContextStore } from "./ksr.ts";
 import type { Logger } from "./log.ts";
 import type { Params } from "./params.ts";
+import { replyResponse } from "./reply.ts";
 import { EVENT_NAME, type RouteFunction } from "./route.ts";
 
 export interface RuntimeBinding {
@@ -24,6 +25,9 @@ export interface RuntimeBinding {
   dropConnection?(c: Context): Response;
   /** keeps the running request across awaits (AsyncLocalStorage) */
   contextStore?: ContextStore;
+  /** a response the runtime sends without adding a Content-Type (empty ctype);
+   * needed where the runtime labels byte bodies itself */
+  untypedResponse?(c: Context, status: number, bytes: Uint8Array): Response;
 }
 
 export interface HandlerOptions {
@@ -67,19 +71,20 @@ export function createApp(opts: HandlerOptions): Hono {
     );
   }
 
+  const untyped = binding.untypedResponse?.bind(binding);
   const drop = (c: Context): Response => (binding.dropConnection ? binding.dropConnection(c) : failingResponse());
 
   const finish = (c: Context, ctx: RequestContext, error?: unknown): Response => {
     if (error !== undefined && error !== KSR_EXIT) {
       const detail = error instanceof Error ? (error.stack ?? String(error)) : String(error);
       logger.err(`route failed on ${ctx.method} ${ctx.url}: ${detail}`);
-      if (!ctx.response && !ctx.dropped) return plain(500, "Internal Server Error\n");
+      if (!ctx.reply && !ctx.dropped) return plain(500, "Internal Server Error\n");
     }
     if (ctx.dropped) {
       logger.dbg(`drop: closing the connection of ${ctx.method} ${ctx.url} without a response`);
       return drop(c);
     }
-    if (ctx.response) return ctx.response;
+    if (ctx.reply) return replyResponse(ctx.reply, untyped && ((status, bytes) => untyped(c, status, bytes)));
     logger.warn(`route ended without a reply for ${ctx.method} ${ctx.url}: sending 500`);
     return plain(500, "Internal Server Error\n");
   };

@@ -5,6 +5,7 @@
 import { normalizeIp } from "./ip.ts";
 import { Ksr } from "./ksr.ts";
 import type { Logger } from "./log.ts";
+import type { Reply } from "./reply.ts";
 
 export interface ConnInfo {
   /** peer address as the runtime reports it; normalized (no ::ffff:) by the context */
@@ -20,7 +21,7 @@ const utf8Encoder = new TextEncoder();
 
 export class RequestContext {
   /** the reply queued by mhttpd_reply; the first one wins */
-  response: Response | undefined = undefined;
+  reply: Reply | undefined = undefined;
   /** drop: close the connection without a response */
   dropped = false;
   #path: string | undefined;

@@ -92,16 +92,16 @@ class KsrMicrohttpd {
       this.logger.err("mhttpd_reply: no HTTP request is being processed", SCRIPT);
       return -1;
     }
-    if (ctx.response) {
+    if (ctx.reply) {
       this.logger.err("mhttpd_reply: a reply was already sent for this request", SCRIPT);
       return -1;
     }
     const r = buildReply(code, reason, ctype, body);
-    if (!r.response) {
+    if (!r.reply) {
       this.logger.err(`mhttpd_reply: ${r.error}`, SCRIPT);
       return -1;
     }
-    ctx.response = r.response;
+    ctx.reply = r.reply;
     return 1;
   }
 

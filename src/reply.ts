@@ -7,14 +7,6 @@
 //  - no CR, LF or NUL in the reason or ctype (header injection);
 //  - 204 and 304 carry no body.
 
-export type ReplyBody = string | Uint8Array | ArrayBuffer;
-
-export interface ReplyResult {
-  response?: Response;
-  /** why the reply was refused */
-  error?: string;
-}
-
 const utf8 = new TextEncoder();
 const FORBIDDEN_CHARS = /[\r\n\0]/;
 
@@ -22,6 +14,21 @@ const FORBIDDEN_CHARS = /[\r\n\0]/;
 function toCode(code: unknown): number {
   const n = typeof code === "number" ? code : typeof code === "string" && code.trim() !== "" ? Number(code) : NaN;
   return Number.isFinite(n) ? Math.trunc(n) : NaN;
+}
+
+/** A validated reply, turned into a Response by the handler once the route ends. */
+export interface Reply {
+  status: number;
+  /** "" = no Content-Type header */
+  ctype: string;
+  /** null for 204 and 304 */
+  body: string | Uint8Array | ArrayBuffer | null;
+}
+
+export interface ReplyResult {
+  reply?: Reply;
+  /** why the reply was refused */
+  error?: string;
 }
 
 export function buildReply(code: unknown, reason: unknown, ctype: unknown, body: unknown): ReplyResult {
@@ -42,17 +49,20 @@ export function buildReply(code: unknown, reason: unknown, ctype: unknown, body:
   const type = ctype == null ? "" : String(ctype);
   if (FORBIDDEN_CHARS.test(type)) return { error: "invalid content type parameter: contains CR, LF or NUL" };
 
-  const noBody = status === 204 || status === 304;
-  let payload: string | Uint8Array | ArrayBuffer | null;
-  if (noBody) payload = null;
+  let payload: Reply["body"];
+  if (status === 204 || status === 304) payload = null;
   else if (typeof body === "string" || body instanceof Uint8Array || body instanceof ArrayBuffer) payload = body;
   else payload = body == null ? "" : String(body);
+  return { reply: { status, ctype: type, body: payload } };
+}
 
-  if (type === "") {
-    // The Fetch API adds "text/plain;charset=UTF-8" to a string body that has no
-    // Content-Type; bytes get none, which is what an empty ctype means.
-    if (typeof payload === "string") payload = utf8.encode(payload);
-    return { response: new Response(payload as BodyInit | null, { status }) };
-  }
-  return { response: new Response(payload as BodyInit | null, { status, headers: { "content-type": type } }) };
+/** The Response for a reply. An empty ctype must mean no Content-Type at all, but
+ * the Fetch API labels a string body text/plain: such bodies go out as bytes,
+ * through the runtime's `untyped` hook where the runtime labels bytes too. */
+export function replyResponse(reply: Reply, untyped?: (status: number, bytes: Uint8Array) => Response): Response {
+  const { status, ctype, body } = reply;
+  if (ctype !== "") return new Response(body, { status, headers: { "content-type": ctype } });
+  if (body === null) return new Response(null, { status });
+  const bytes = typeof body === "string" ? utf8.encode(body) : body instanceof Uint8Array ? body : new Uint8Array(body);
+  return untyped ? untyped(status, bytes) : new Response(bytes, { status });
 }

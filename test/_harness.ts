@@ -236,4 +236,14 @@ export function httpRequest(port: number, method: string, target: string, opts: 
   return rawRequest(port, body ? Buffer.concat([Buffer.from(head, "latin1"), body]) : head, { host: opts.host, methods: [method] });
 }
 
+/** Wait until the server's stderr matches (logs can arrive after the response). */
+export async function waitForLog(srv: Server, re: RegExp, timeoutMs = 3000): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  while (!re.test(srv.stderr())) {
+    if (Date.now() > end) throw new Error(`stderr of ${srv.runtime} never matched ${re}:\n${srv.stderr().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return srv.stderr();
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
