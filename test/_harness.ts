@@ -101,7 +101,8 @@ export function runToExit(runtime: Runtime, args: string[], env?: Record<string,
   proc.stderr!.on("data", (d) => (stderr += d));
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const t = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-    proc.on("exit", (code) => {
+    // "close", not "exit": only then has all of stdout and stderr been read
+    proc.on("close", (code) => {
       clearTimeout(t);
       resolve({ code, stdout, stderr });
     });

@@ -1,0 +1,182 @@
+// Start-up behaviour on each runtime: parameter sources and precedence, every kind
+// of bad configuration, the default route, allowed_ips and listen_socket.
+import assert from "node:assert/strict";
+import net from "node:net";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { FIXTURES, RUNTIMES, httpRequest, runToExit, startServer, waitForLog } from "./_harness.ts";
+
+const ROUTE = path.join(FIXTURES, "kemi-route.ts");
+const LOCAL = ["--listen-addr", "127.0.0.1", "--listen-port", "0"];
+
+function fields(body: Buffer): Record<string, string> {
+  return Object.fromEntries(
+    body
+      .toString()
+      .split("\n")
+      .filter((l) => l.includes("="))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+}
+
+function refused(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    s.on("connect", () => (s.destroy(), resolve(false)));
+    s.on("error", () => resolve(true));
+  });
+}
+
+for (const runtime of RUNTIMES) {
+  describe(`configuration on ${runtime}`, () => {
+    it("stops with one line naming the parameter, the value and what is allowed", async () => {
+      const cases: [string[], Record<string, string> | undefined, RegExp][] = [
+        [["--listen-port", "abc"], undefined, /^mhttpd: invalid listen_port "abc" \(from --listen-port\): expected an integer from 0 to 65535/],
+        [["--listen-port=70000"], undefined, /^mhttpd: invalid listen_port "70000" \(from --listen-port\)/],
+        [["--listen-addr", "999.1.1.1"], undefined, /^mhttpd: invalid listen_addr "999.1.1.1" \(from --listen-addr\): expected an IPv4 or IPv6 address/],
+        [["--listen-socket", "127.0.0.1"], undefined, /^mhttpd: invalid listen_socket \["127.0.0.1"\] \(from --listen-socket\): "127.0.0.1" is not addr:port/],
+        [["--allowed-ips", "10.0.0.0/33"], undefined, /^mhttpd: invalid allowed_ips "10.0.0.0\/33" \(from --allowed-ips\): "10.0.0.0\/33" has a bad prefix length/],
+        [["--allowed-ips", "10.0.0.1, nope"], undefined, /^mhttpd: invalid allowed_ips .*"nope" is not an IP address or CIDR range/],
+        [["--debug", "loud"], undefined, /^mhttpd: invalid debug "loud" \(from --debug\): expected -5..3 or one of/],
+        [["--listen-prot", "1"], undefined, /^mhttpd: unknown option --listen-prot/],
+        [[], { MHTTPD_LISTEN_PORT: "eighty" }, /^mhttpd: invalid listen_port "eighty" \(from MHTTPD_LISTEN_PORT\)/],
+        [[ROUTE, "--event-callback", "nosuch"], undefined, /^mhttpd: route module .*kemi-route.ts has no function for event_callback "nosuch" \(exported functions: default, ksr_microhttpd_event\)/],
+        [[ROUTE, "--event-callback", "no-such"], undefined, /^mhttpd: invalid event_callback "no-such"/],
+        [[path.join(FIXTURES, "missing.ts")], undefined, /^mhttpd: cannot load route module .*missing.ts/],
+        [[path.join(FIXTURES, "syntax-error.ts")], undefined, /^mhttpd: cannot load route module .*syntax-error.ts/],
+        [[path.join(FIXTURES, "bad-config.ts")], undefined, /^mhttpd: invalid listen_port "not-a-port" \(from the config export of .*bad-config.ts\)/],
+        [[path.join(FIXTURES, "unknown-param.ts")], undefined, /^mhttpd: unknown parameter "listen_prot" in the config export of .*unknown-param.ts/],
+      ];
+      // every case fails before binding; none may reach the default port
+      const results = await Promise.all(cases.map(([args, env]) => runToExit(runtime, args, env)));
+      results.forEach((r, i) => {
+        const [args, , re] = cases[i];
+        assert.equal(r.code, 1, `exit code for ${args.join(" ")}: ${r.stderr}`);
+        const lines = r.stderr.trim().split("\n");
+        assert.equal(lines.length, 1, `one line for ${args.join(" ")}: ${r.stderr}`);
+        assert.match(lines[0], re);
+      });
+    });
+
+    it("refuses a port in use with one line and exit 1", async () => {
+      const srv = await startServer(runtime, LOCAL);
+      try {
+        const r = await runToExit(runtime, ["--listen-addr", "127.0.0.1", "--listen-port", String(srv.port)]);
+        assert.equal(r.code, 1);
+        assert.match(r.stderr.trim(), new RegExp(`^mhttpd: cannot listen on http://127.0.0.1:${srv.port}: address already in use$`));
+      } finally {
+        await srv.stop();
+      }
+    });
+
+    it("prints --help and exits 0", async () => {
+      const r = await runToExit(runtime, ["--help"]);
+      assert.equal(r.code, 0);
+      for (const flag of ["--listen-addr", "--listen-port", "--listen-socket", "--event-callback", "--allowed-ips", "--debug"]) {
+        assert.ok(r.stdout.includes(flag), flag);
+      }
+    });
+
+    it("runs the documented example by default, on all local IPv4 addresses", async () => {
+      const srv = await startServer(runtime, ["--listen-port", "0"]);
+      try {
+        assert.match(srv.stdout(), new RegExp(`mhttpd listening on http://0.0.0.0:${srv.port} \\(${runtime}\\)`));
+        const r = await httpRequest(srv.port, "POST", "/some/path?q=1", { body: "hi there" });
+        assert.equal(r.responses[0].status, 200);
+        assert.equal(r.responses[0].headers["content-type"], "text/html");
+        assert.equal(r.responses[0].body.toString(), "<html><body>OK</body></html>");
+        await waitForLog(srv, /INFO: <script>: request: POST - url: \/some\/path - data: \[hi there\]/);
+        assert.ok(await refused(srv.port, "::1"), "an empty listen_addr is IPv4 only");
+      } finally {
+        assert.equal((await srv.stop("SIGINT")).code, 0, "SIGINT exits 0");
+      }
+    });
+
+    it("takes parameters from CLI over environment over the route's config export", async () => {
+      const route = path.join(FIXTURES, "with-config.ts");
+      const fromModule = await startServer(runtime, [route]);
+      const fromEnv = await startServer(runtime, [route], { env: { MHTTPD_DEBUG: "1" } });
+      const fromCli = await startServer(runtime, [route, "--debug", "info"], { env: { MHTTPD_DEBUG: "1" } });
+      try {
+        for (const [srv, want] of [
+          [fromModule, "debug=3"],
+          [fromEnv, "debug=1"],
+          [fromCli, "debug=2"],
+        ] as const) {
+          assert.match(srv.stdout(), /listening on http:\/\/127.0.0.1:/, "listen_addr from the config export");
+          const r = await httpRequest(srv.port, "GET", "/");
+          assert.equal(r.responses[0].body.toString(), `${want}\n`);
+        }
+      } finally {
+        await Promise.all([fromModule.stop(), fromEnv.stop(), fromCli.stop()]);
+      }
+    });
+
+    it("runs the export named by event_callback", async () => {
+      const srv = await startServer(runtime, [ROUTE, ...LOCAL, "--event-callback", "ksr_microhttpd_event"]);
+      try {
+        const r = await httpRequest(srv.port, "GET", "/");
+        assert.equal(r.responses[0].body.toString(), "callback microhttpd:request\n");
+      } finally {
+        await srv.stop();
+      }
+    });
+
+    it("allowed_ips: refuses with 403 and Connection: close before the route runs", async () => {
+      const srv = await startServer(runtime, [...LOCAL, "--allowed-ips", "10.0.0.0/8, 192.168.0.0/16"]);
+      try {
+        const r = await httpRequest(srv.port, "GET", "/secret");
+        assert.equal(r.responses[0].status, 403);
+        assert.equal(r.responses[0].headers.connection, "close");
+        await new Promise((res) => setTimeout(res, 200));
+        assert.doesNotMatch(srv.stderr(), /request: GET/, "the route never ran");
+      } finally {
+        await srv.stop();
+      }
+    });
+
+    it("allowed_ips: admits listed IPv4 (CIDR and netmask forms), IPv6, and IPv4 seen as ::ffff:", async () => {
+      const v4 = await startServer(runtime, [ROUTE, ...LOCAL, "--allowed-ips", "10.0.0.0/8, 127.0.0.0/255.0.0.0"]);
+      const v6 = await startServer(runtime, [ROUTE, "--listen-addr", "::1", "--listen-port", "0", "--allowed-ips", "::1/128"]);
+      const v6deny = await startServer(runtime, [ROUTE, "--listen-addr", "::1", "--listen-port", "0", "--allowed-ips", "127.0.0.1"]);
+      const dual = await startServer(runtime, [ROUTE, "--listen-addr", "::", "--listen-port", "0", "--allowed-ips", "127.0.0.1"]);
+      try {
+        const a = await httpRequest(v4.port, "GET", "/");
+        assert.equal(fields(a.responses[0].body).srcip, "127.0.0.1 (string)");
+        const b = await httpRequest(v6.port, "GET", "/", { host: "::1" });
+        assert.equal(fields(b.responses[0].body).srcip, "::1 (string)");
+        const c = await httpRequest(v6deny.port, "GET", "/", { host: "::1" });
+        assert.equal(c.responses[0].status, 403);
+        const d = await httpRequest(dual.port, "GET", "/", { host: "127.0.0.1" });
+        assert.equal(d.responses[0].status, 200, "mapped IPv4 matches an IPv4 entry");
+        assert.equal(fields(d.responses[0].body).srcip, "127.0.0.1 (string)", "srcip without ::ffff:");
+        const e = await httpRequest(dual.port, "GET", "/", { host: "::1" });
+        assert.equal(e.responses[0].status, 403);
+      } finally {
+        await Promise.all([v4.stop(), v6.stop(), v6deny.stop(), dual.stop()]);
+      }
+    });
+
+    it("listen_socket: an IPv4 and an IPv6 socket under concurrent load, no cross-talk", async () => {
+      const srv = await startServer(runtime, [ROUTE, "--listen-socket", "127.0.0.1:0", "--listen-socket", "[::1]:0", "--listen-port", "1"], { sockets: 2 });
+      try {
+        assert.match(srv.stdout(), /listening on http:\/\/127.0.0.1:\d+ /);
+        assert.match(srv.stdout(), /listening on http:\/\/\[::1\]:\d+ /);
+        const [p4, p6] = srv.ports;
+        const jobs = [];
+        for (let i = 0; i < 200; i++) {
+          jobs.push(httpRequest(p4, "POST", `/v4/${i}`, { body: `v4-${i}` }).then((r) => ["127.0.0.1", `/v4/${i}`, `v4-${i}`, r] as const));
+          jobs.push(httpRequest(p6, "POST", `/v6/${i}`, { body: `v6-${i}`, host: "::1" }).then((r) => ["::1", `/v6/${i}`, `v6-${i}`, r] as const));
+        }
+        for (const [ip, url, data, r] of await Promise.all(jobs)) {
+          const f = fields(r.responses[0].body);
+          assert.equal(f.srcip, `${ip} (string)`);
+          assert.equal(f.url, `${url} (string)`);
+          assert.equal(f.data, `[${data}]`);
+        }
+      } finally {
+        await srv.stop();
+      }
+    });
+  });
+}
