@@ -26,8 +26,12 @@ export interface LoadedRoute {
   callback(eventCallback: string): RouteFunction;
 }
 
-/** Load a route file by URL. */
+/** Load a route file by URL: a kamailio.cfg (by its .cfg extension) or a module. */
 export async function loadRoute(url: string): Promise<LoadedRoute> {
+  if (/\.cfg$/i.test(url.replace(/[?#].*$/, ""))) {
+    const { loadCfgRoute } = await import("./cfg/index.ts");
+    return loadCfgRoute(url);
+  }
   const mod = await importRouteModule(url);
   return {
     label: `the config export of ${displayPath(url)}`,

@@ -1,0 +1,355 @@
+// Stage 4: syntax tree -> closures. Every variable, formatted string, constant
+// regex and function argument is resolved here, once; running a request only
+// calls closures. The typing and truth rules are Kamailio's (rvalue.c, action.c):
+// the left operand decides "+" and "==", a condition is true when > 0, and a
+// function returning 0 stops the script.
+import { CfgSyntaxError, type Pos } from "./lexer.ts";
+import type { CaseLabel, Expr, Stmt } from "./parser.ts";
+import { compileCall, type FnEnv } from "./functions.ts";
+import { compilePv, script } from "./pvs.ts";
+import { BREAK, callRoute, EXIT, RETURN, runtimeError, sequence, type Action, type Exec } from "./runtime.ts";
+import { byteLength, compileEre, toInt, toStr, type Value } from "./values.ts";
+
+type Eval = (x: Exec) => Value;
+
+export interface CompileEnv extends FnEnv {
+  /** modules named by loadmodule (without path and .so) */
+  loaded: Set<string>;
+  /** route names referenced by route(NAME), with where: checked once all routes exist */
+  referenced: { name: string; pos: Pos }[];
+  /** a route($var) was seen: every route[] block must compile */
+  dynamicRoutes: boolean;
+}
+
+const truth = (v: Value) => (typeof v === "number" ? v > 0 : toInt(v) > 0);
+const bool = (b: boolean) => (b ? 1 : 0);
+
+function isNullPv(e: Expr) {
+  return e.k === "pv" && e.spec === "$null";
+}
+
+function regexError(pos: Pos, re: string, e: unknown): CfgSyntaxError {
+  return new CfgSyntaxError(pos, `bad regular expression ${JSON.stringify(re)}: ${(e as Error).message}`);
+}
+
+export function compileExpr(e: Expr, env: CompileEnv): Eval {
+  switch (e.k) {
+    case "num": {
+      const v = e.v;
+      return () => v;
+    }
+    case "str": {
+      const v = e.v;
+      return () => v;
+    }
+    case "pv": {
+      const get = compilePv(e.spec, e.pos).get;
+      return (x) => get(x.ctx);
+    }
+    case "call": {
+      const f = compileCall(e.name, e.args, e.pos, env, env.loaded);
+      return (x) => {
+        const r = f(x);
+        script.rc = r;
+        if (r === 0) x.flags |= EXIT;
+        return r > 0 ? 1 : 0;
+      };
+    }
+    case "route":
+      return compileRouteCall(e.target, e.pos, env);
+    case "selval": {
+      const [c, a, b] = [compileExpr(e.c, env), compileExpr(e.a, env), compileExpr(e.b, env)];
+      return (x) => (truth(c(x)) ? a(x) : b(x));
+    }
+    case "un":
+      return compileUnary(e.op, e.e, e.pos, env);
+    case "bin":
+      return compileBinary(e.op, e.l, e.r, e.pos, env);
+  }
+}
+
+function compileRouteCall(target: string | Expr, pos: Pos, env: CompileEnv): Eval {
+  if (typeof target === "string") {
+    env.referenced.push({ name: target, pos });
+    let route: ReturnType<typeof env.routes.get>;
+    return (x) => callRoute(x, (route ??= env.routes.get(target)!), pos);
+  }
+  env.dynamicRoutes = true;
+  const name = compileExpr(target, env);
+  return (x) => {
+    const n = toStr(name(x));
+    const route = env.routes.get(n);
+    if (!route) {
+      runtimeError(x.ctx, pos, `route(${n}): no such route`);
+      return -1;
+    }
+    return callRoute(x, route, pos);
+  };
+}
+
+function compileUnary(op: string, operand: Expr, pos: Pos, env: CompileEnv): Eval {
+  const v = compileExpr(operand, env);
+  switch (op) {
+    case "!":
+      return (x) => bool(!truth(v(x)));
+    case "-":
+      return (x) => -toInt(v(x)) | 0;
+    case "~":
+      return (x) => ~toInt(v(x));
+    case "defined":
+      return (x) => bool(v(x) !== null);
+    case "(int)":
+      return (x) => toInt(v(x));
+    case "(str)":
+      return (x) => toStr(v(x));
+    case "strlen":
+      return (x) => byteLength(toStr(v(x)));
+    case "strempty":
+      return (x) => bool(toStr(v(x)) === "");
+  }
+  throw new CfgSyntaxError(pos, `unknown operator ${op}`);
+}
+
+/** == with the left operand's type (an undefined left takes the right's). */
+function equals(l: Value, r: Value): boolean {
+  if (l === null) {
+    if (r === null) return true;
+    return typeof r === "number" ? r === 0 : r === "";
+  }
+  if (typeof l === "number") return l === toInt(r);
+  return l === toStr(r);
+}
+
+function compileBinary(op: string, le: Expr, re: Expr, pos: Pos, env: CompileEnv): Eval {
+  // x == $null / x != $null mean !defined x / defined x
+  if ((op === "==" || op === "!=") && isNullPv(re)) {
+    const l = compileExpr(le, env);
+    return op === "==" ? (x) => bool(l(x) === null) : (x) => bool(l(x) !== null);
+  }
+  const l = compileExpr(le, env);
+  if (op === "=~") {
+    if (re.k === "str") {
+      let rx: RegExp;
+      try {
+        rx = compileEre(re.v, true);
+      } catch (err) {
+        throw regexError(re.pos, re.v, err);
+      }
+      return (x) => {
+        const v = l(x);
+        return v === null ? 0 : bool(rx.test(toStr(v)));
+      };
+    }
+    const r = compileExpr(re, env);
+    const cache = new Map<string, RegExp | null>();
+    return (x) => {
+      const v = l(x);
+      const src = toStr(r(x));
+      let rx = cache.get(src);
+      if (rx === undefined) {
+        try {
+          rx = compileEre(src, true);
+        } catch (err) {
+          runtimeError(x.ctx, pos, `bad regular expression ${JSON.stringify(src)}: ${(err as Error).message}`);
+          rx = null;
+        }
+        if (cache.size > 256) cache.clear();
+        cache.set(src, rx);
+      }
+      return rx === null || v === null ? 0 : bool(rx.test(toStr(v)));
+    };
+  }
+  const r = compileExpr(re, env);
+  const int2 = (f: (a: number, b: number) => number): Eval => (x) => f(toInt(l(x)), toInt(r(x)));
+  switch (op) {
+    case "||":
+      return (x) => bool(truth(l(x)) || truth(r(x)));
+    case "&&":
+      return (x) => bool(truth(l(x)) && truth(r(x)));
+    case "+":
+      return (x) => {
+        const a = l(x);
+        if (typeof a === "number") return (a + toInt(r(x))) | 0;
+        return toStr(a) + toStr(r(x));
+      };
+    case "-":
+      return int2((a, b) => (a - b) | 0);
+    case "*":
+      return int2((a, b) => Math.imul(a, b));
+    case "/":
+    case "mod":
+      return (x) => {
+        const a = toInt(l(x));
+        const b = toInt(r(x));
+        if (b === 0) {
+          runtimeError(x.ctx, pos, `${op === "/" ? "division" : "mod"} by zero`);
+          return 0;
+        }
+        return op === "/" ? (a / b) | 0 : a % b;
+      };
+    case "|":
+      return int2((a, b) => a | b);
+    case "&":
+      return int2((a, b) => a & b);
+    case "^":
+      return int2((a, b) => a ^ b);
+    case "<<":
+      return int2((a, b) => a << b);
+    case ">>":
+      return int2((a, b) => a >> b);
+    case "==":
+      return (x) => bool(equals(l(x), r(x)));
+    case "!=":
+      return (x) => bool(!equals(l(x), r(x)));
+    case "eq":
+      return (x) => bool(toStr(l(x)) === toStr(r(x)));
+    case "ne":
+      return (x) => bool(toStr(l(x)) !== toStr(r(x)));
+    case "ieq":
+      return int2((a, b) => bool(a === b));
+    case "ine":
+      return int2((a, b) => bool(a !== b));
+    case "<":
+      return int2((a, b) => bool(a < b));
+    case ">":
+      return int2((a, b) => bool(a > b));
+    case "<=":
+      return int2((a, b) => bool(a <= b));
+    case ">=":
+      return int2((a, b) => bool(a >= b));
+  }
+  throw new CfgSyntaxError(pos, `unknown operator ${op}`);
+}
+
+export function compileBlock(stmts: Stmt[], env: CompileEnv): Action {
+  return sequence(stmts.map((s) => compileStmt(s, env)));
+}
+
+function compileSwitch(s: Extract<Stmt, { k: "switch" }>, env: CompileEnv): Action {
+  const v = compileExpr(s.e, env);
+  const kinds = new Set(s.cases.filter((c) => c.label && c.label.k !== "re").map((c) => c.label!.k));
+  if (kinds.size > 1) throw new CfgSyntaxError(s.pos, "switch mixes integer and string case labels");
+  const isInt = kinds.has("num");
+  if (isInt && s.cases.some((c) => c.label?.k === "re")) throw new CfgSyntaxError(s.pos, "switch mixes integer and regex case labels");
+  const matchers = s.cases.map((c): ((val: Value) => boolean) | null => {
+    const label = c.label as CaseLabel | null;
+    if (!label) return null;
+    if (label.k === "num") return (val) => toInt(val) === label.v;
+    if (label.k === "str") return (val) => toStr(val) === label.v;
+    let rx: RegExp;
+    try {
+      rx = compileEre(label.v, false); // switch.c: case-sensitive
+    } catch (err) {
+      throw regexError(c.pos, label.v, err);
+    }
+    return (val) => val !== null && rx.test(toStr(val));
+  });
+  const bodies = s.cases.map((c) => compileBlock(c.body, env));
+  const dflt = s.cases.findIndex((c) => c.label === null);
+  return (x) => {
+    const val = v(x);
+    if (x.flags) return;
+    let start = -1;
+    for (let i = 0; i < matchers.length; i++) {
+      const m = matchers[i];
+      if (m && m(val)) {
+        start = i;
+        break;
+      }
+    }
+    if (start < 0) start = dflt;
+    if (start < 0) return;
+    for (let i = start; i < bodies.length; i++) {
+      bodies[i](x);
+      if (x.flags & BREAK) {
+        x.flags &= ~BREAK;
+        return;
+      }
+      if (x.flags) return;
+    }
+  };
+}
+
+export function compileStmt(s: Stmt, env: CompileEnv): Action {
+  switch (s.k) {
+    case "expr": {
+      if (s.e.k === "route") {
+        const call = compileRouteCall(s.e.target, s.e.pos, env);
+        return (x) => void call(x);
+      }
+      if (s.e.k !== "call") throw new CfgSyntaxError(s.pos, "expected a function call");
+      const f = compileCall(s.e.name, s.e.args, s.e.pos, env, env.loaded);
+      return (x) => {
+        const r = f(x);
+        script.rc = r;
+        if (r === 0) x.flags |= EXIT;
+      };
+    }
+    case "if": {
+      const c = compileExpr(s.cond, env);
+      const then = compileBlock(s.then, env);
+      const els = s.else ? compileBlock(s.else, env) : undefined;
+      return (x) => {
+        const v = c(x);
+        if (x.flags) return;
+        if (truth(v)) then(x);
+        else if (els) els(x);
+      };
+    }
+    case "while": {
+      const c = compileExpr(s.cond, env);
+      const body = compileBlock(s.body, env);
+      const pos = s.pos;
+      return (x) => {
+        for (let n = 0; ; n++) {
+          const v = c(x);
+          if (x.flags || !truth(v)) return;
+          if (n >= x.maxWhile) {
+            runtimeError(x.ctx, pos, `runaway while: more than ${x.maxWhile} loops (max_while_loops)`);
+            return;
+          }
+          body(x);
+          if (x.flags & BREAK) {
+            x.flags &= ~BREAK;
+            return;
+          }
+          if (x.flags) return;
+        }
+      };
+    }
+    case "switch":
+      return compileSwitch(s, env);
+    case "assign": {
+      const pv = compilePv(s.pv, s.pos);
+      if (!pv.set) throw new CfgSyntaxError(s.pos, `cannot assign to ${s.pv}: it is read-only`);
+      const set = pv.set;
+      const v = compileExpr(s.e, env);
+      return (x) => {
+        const val = v(x);
+        if (!(x.flags & EXIT)) set(x.ctx, val);
+      };
+    }
+    case "return": {
+      const v = s.e ? compileExpr(s.e, env) : () => 1;
+      return (x) => {
+        const n = toInt(v(x));
+        x.ret = n;
+        script.rc = n;
+        x.flags |= n === 0 ? EXIT : RETURN; // return 0 stops the script
+      };
+    }
+    case "exit":
+      return (x) => {
+        x.flags |= EXIT;
+      };
+    case "drop":
+      return (x) => {
+        x.ctx.dropped = true;
+        x.flags |= EXIT;
+      };
+    case "break":
+      return (x) => {
+        x.flags |= BREAK;
+      };
+  }
+}

@@ -1,0 +1,177 @@
+// The cfg functions, declared as data (Kamailio's cmd_export_t): the module that
+// exports each one, its parameters and what it does. Parameters are compiled at
+// start-up by kind: "fmt" is a formatted string, "igp" an int or one variable,
+// "pvname" the name of a variable, "level" an xlog level.
+import type { RequestContext } from "../context.ts";
+import { L_ALERT, L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN } from "../log.ts";
+import { buildReply } from "../reply.ts";
+import { CfgSyntaxError, pvLength, type Pos } from "./lexer.ts";
+import type { Arg } from "./parser.ts";
+import { compileFormat, compilePv, type CfgPv, type Getter } from "./pvs.ts";
+import { callRoute, runtimeError, type Exec, type RouteTable } from "./runtime.ts";
+import { isIntText, toInt } from "./values.ts";
+
+export type ParamKind = "fmt" | "igp" | "pvname" | "level";
+
+/** A compiled parameter: a getter for fmt/igp/level, the variable for pvname. */
+type Compiled = ((ctx: RequestContext) => unknown) | CfgPv;
+
+export interface FunctionSpec {
+  module: string;
+  doc: string;
+  /** parameter kinds for each accepted argument count */
+  forms: ParamKind[][];
+  /** returns the function's code: > 0 success, < 0 failure, 0 stops the script */
+  run(x: Exec, args: Compiled[], pos: Pos, env: FnEnv): number;
+}
+
+export interface FnEnv {
+  routes: RouteTable;
+}
+
+const LEVEL_BY_LETTER: Record<string, number> = { A: L_ALERT, B: -4, C: L_CRIT, E: L_ERR, W: L_WARN, N: L_NOTICE, I: L_INFO, D: L_DBG };
+
+const fmt = (a: Compiled) => a as (ctx: RequestContext) => string;
+const pvOf = (a: Compiled) => a as CfgPv;
+
+function xlogAt(level: number): FunctionSpec {
+  return {
+    module: "xlog",
+    doc: "log the formatted message at a fixed level; returns 1",
+    forms: [["fmt"]],
+    run: (x, [m]) => (x.ctx.logger.log(level, fmt(m)(x.ctx), "<script>"), 1),
+  };
+}
+
+function xlogRun(x: Exec, args: Compiled[]): number {
+  const n = args.length;
+  const level = n === 1 ? L_ERR : ((args[n - 2] as (ctx: RequestContext) => number)(x.ctx));
+  x.ctx.logger.log(level, fmt(args[n - 1])(x.ctx), "<script>");
+  return 1;
+}
+
+export const FUNCTIONS: Record<string, FunctionSpec> = {
+  xlog: {
+    module: "xlog",
+    doc: 'xlog([facility,] [level,] format): level "L_INFO" style (only the 3rd character counts) or a variable holding the number; one argument logs at L_ERR',
+    forms: [["fmt"], ["level", "fmt"], ["fmt", "level", "fmt"]],
+    run: xlogRun,
+  },
+  xalert: xlogAt(L_ALERT),
+  xbug: xlogAt(-4),
+  xcrit: xlogAt(L_CRIT),
+  xerr: xlogAt(L_ERR),
+  xwarn: xlogAt(L_WARN),
+  xnotice: xlogAt(L_NOTICE),
+  xinfo: xlogAt(L_INFO),
+  xdbg: xlogAt(L_DBG),
+  mhttpd_reply: {
+    module: "microhttpd",
+    doc: "mhttpd_reply(code, reason, ctype, body): queue the reply; 1 when queued, -1 when refused or when a reply was already queued",
+    forms: [["igp", "fmt", "fmt", "fmt"]],
+    run(x, [code, reason, ctype, body], pos) {
+      const ctx = x.ctx;
+      if (ctx.reply) return -1; // the first reply wins; the C module logs nothing here
+      const r = buildReply((code as Getter)(ctx), fmt(reason)(ctx), fmt(ctype)(ctx), fmt(body)(ctx));
+      if (!r.reply) {
+        runtimeError(ctx, pos, `mhttpd_reply: ${r.error}`);
+        return -1;
+      }
+      ctx.reply = r.reply;
+      return 1;
+    },
+  },
+  pv_isset: {
+    module: "pv",
+    doc: 'pv_isset("$var(x)"): 1 when the variable is not null, else -1',
+    forms: [["pvname"]],
+    run: (x, [v]) => (pvOf(v).get(x.ctx) !== null ? 1 : -1),
+  },
+  pv_unset: {
+    module: "pv",
+    doc: 'pv_unset("$vn(x)"): set the variable to null ($var becomes 0); returns 1',
+    forms: [["pvname"]],
+    run(x, [v], pos) {
+      const pv = pvOf(v);
+      if (!pv.set) return (runtimeError(x.ctx, pos, `pv_unset: ${pv.spec} is read-only`), -1);
+      pv.set(x.ctx, null);
+      return 1;
+    },
+  },
+  is_int: {
+    module: "pv",
+    doc: 'is_int("$var(x)"): 1 when the value is an integer (or a string of one), else -1',
+    forms: [["pvname"]],
+    run(x, [v]) {
+      const val = pvOf(v).get(x.ctx);
+      return typeof val === "number" || (typeof val === "string" && isIntText(val)) ? 1 : -1;
+    },
+  },
+  check_route_exists: {
+    module: "cfgutils",
+    doc: "check_route_exists(name): 1 when route[name] exists, else -1",
+    forms: [["fmt"]],
+    run: (x, [n], _pos, env) => (env.routes.has(fmt(n)(x.ctx)) ? 1 : -1),
+  },
+  route_if_exists: {
+    module: "cfgutils",
+    doc: "route_if_exists(name): run route[name] when it exists; its return value, else -1",
+    forms: [["fmt"]],
+    run(x, [n], pos, env) {
+      const r = env.routes.get(fmt(n)(x.ctx));
+      return r ? callRoute(x, r, pos) : -1;
+    },
+  },
+};
+
+/** Compile one argument for its declared kind. */
+function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
+  const text = a.v;
+  switch (kind) {
+    case "fmt": {
+      const f = compileFormat(text, a.k === "str" ? a.pos : a.pos);
+      return f.get;
+    }
+    case "pvname":
+      if (!(text.startsWith("$") && pvLength(text, 0) === text.length)) {
+        throw new CfgSyntaxError(a.pos, `${fname}: expected a variable name such as "$var(x)", found ${JSON.stringify(text)}`);
+      }
+      return compilePv(text, a.pos);
+    case "igp": {
+      if (a.k === "num") {
+        const n = a.num!;
+        return () => n;
+      }
+      const t = text.trim();
+      if (t.startsWith("$") && pvLength(t, 0) === t.length) return compilePv(t, a.pos).get;
+      if (!isIntText(t)) throw new CfgSyntaxError(a.pos, `${fname}: expected an integer or a variable, found ${JSON.stringify(text)}`);
+      const n = Number(t);
+      return () => n;
+    }
+    case "level": {
+      const t = text.trim();
+      if (t.startsWith("$") && pvLength(t, 0) === t.length) {
+        const g = compilePv(t, a.pos).get;
+        return (ctx: RequestContext) => toInt(g(ctx));
+      }
+      const lvl = /^L_/.test(t) ? LEVEL_BY_LETTER[t[2]] : undefined;
+      if (lvl === undefined) throw new CfgSyntaxError(a.pos, `${fname}: expected a log level (L_ALERT, L_BUG, L_CRIT, L_ERR, L_WARN, L_NOTICE, L_INFO, L_DBG) or a variable, found ${JSON.stringify(text)}`);
+      return () => lvl;
+    }
+  }
+}
+
+/** The compiled call: (x) => the function's return code. */
+export function compileCall(name: string, args: Arg[], pos: Pos, env: FnEnv, loaded: Set<string>): (x: Exec) => number {
+  const spec = FUNCTIONS[name];
+  if (!spec) throw new CfgSyntaxError(pos, `unknown function ${name}() (supported: ${Object.keys(FUNCTIONS).join(", ")})`);
+  if (!loaded.has(spec.module)) throw new CfgSyntaxError(pos, `${name}() is exported by module ${spec.module}: add loadmodule "${spec.module}.so"`);
+  const form = spec.forms.find((f) => f.length === args.length);
+  if (!form) {
+    const counts = spec.forms.map((f) => f.length).join(" or ");
+    throw new CfgSyntaxError(pos, `${name}() takes ${counts} argument(s), got ${args.length}`);
+  }
+  const compiled = form.map((kind, i) => compileArg(kind, args[i], name));
+  const run = spec.run;
+  return (x) => run(x, compiled, pos, env);
+}
