@@ -61,8 +61,8 @@ export function buildReply(code: unknown, reason: unknown, ctype: unknown, body:
  * through the runtime's `untyped` hook where the runtime labels bytes too. */
 export function replyResponse(reply: Reply, untyped?: (status: number, bytes: Uint8Array) => Response): Response {
   const { status, ctype, body } = reply;
-  if (ctype !== "") return new Response(body, { status, headers: { "content-type": ctype } });
+  if (ctype !== "") return new Response(body as BodyInit | null, { status, headers: { "content-type": ctype } });
   if (body === null) return new Response(null, { status });
   const bytes = typeof body === "string" ? utf8.encode(body) : body instanceof Uint8Array ? body : new Uint8Array(body);
-  return untyped ? untyped(status, bytes) : new Response(bytes, { status });
+  return untyped ? untyped(status, bytes) : new Response(bytes as BodyInit, { status });
 }

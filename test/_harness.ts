@@ -147,7 +147,7 @@ export function parseResponses(buf: Buffer, methods: string[] = []): RawResponse
       continue;
     }
     const method = methods[out.length] ?? "GET";
-    let body = Buffer.alloc(0);
+    let body: Buffer = Buffer.alloc(0);
     if (method === "HEAD" || status === 204 || status === 304) {
       // no body
     } else if ((headers["transfer-encoding"] ?? "").includes("chunked")) {
