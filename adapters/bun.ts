@@ -1,8 +1,18 @@
 // Bun adapter: Bun.serve per listen socket; everything else is the core's.
+// Bun enforces the body limit itself (maxRequestBodySize: 413 and close, chunked
+// bodies too) and has one inactivity timer per connection (idleTimeout, whole
+// seconds up to 255, changed per request with server.timeout): it is set to
+// header_timeout for a new connection and to idle_timeout once a request came.
 /// <reference types="bun-types" />
 import { AsyncLocalStorage } from "node:async_hooks";
+import http from "node:http";
 import { getConnInfo } from "hono/bun";
+import type { Server } from "bun";
 import { main } from "../src/server.ts";
+
+/** Bun's timers take whole seconds, 1..255 (0 would mean never) */
+const bunSeconds = (s: number) => Math.min(255, Math.max(1, Math.ceil(s)));
+let idleSeconds = 60;
 
 await main({
   binding: {
@@ -20,14 +30,38 @@ await main({
         }),
         { status },
       ),
+    // a request came: from now on the connection's inactivity limit is idle_timeout
+    onRequest: (c) => (c.env as Server<undefined>).timeout(c.req.raw, idleSeconds),
   },
   argv: process.argv.slice(2),
   env: process.env,
   cwd: process.cwd(),
-  async listen(socket, fetch) {
+  async listen(socket, fetch, params) {
+    idleSeconds = bunSeconds(params.idle_timeout);
+    // Bun's own head limit (16 KiB unless `bun --max-http-header-size=N`) caps ours
+    if (params.max_header_size > http.maxHeaderSize) {
+      process.stderr.write(
+        `mhttpd: WARNING: max_header_size ${params.max_header_size} is over Bun's limit ${http.maxHeaderSize}; start bun with --max-http-header-size=${params.max_header_size}\n`,
+      );
+    }
     // Bun's fetch gets the server as its 2nd argument: Hono's getConnInfo reads it from env
-    const server = Bun.serve({ hostname: socket.hostname, port: socket.port, fetch });
-    return { port: server.port ?? socket.port, close: () => server.stop(true) };
+    const server = Bun.serve({
+      hostname: socket.hostname,
+      port: socket.port,
+      fetch,
+      maxRequestBodySize: params.max_body_size,
+      idleTimeout: bunSeconds(Math.min(params.header_timeout, params.idle_timeout)),
+    });
+    return {
+      port: server.port ?? socket.port,
+      // stop accepting, let requests in flight finish; idle keep-alive connections close
+      close: async () => {
+        const stopped = server.stop(false);
+        server.closeIdleConnections();
+        await stopped;
+      },
+      destroy: () => void server.stop(true),
+    };
   },
   onSignals(handler) {
     process.on("SIGINT", () => handler("SIGINT"));

@@ -6,7 +6,10 @@ import { Hono, type Context } from "hono";
 import type { GetConnInfo } from "hono/conninfo";
 import { HTTPException } from "hono/http-exception";
 import { ipRestriction } from "hono/ip-restriction";
+import { clientAddress, ipMatcher } from "./client-ip.ts";
 import { RequestContext } from "./context.ts";
+import { Lifecycle } from "./lifecycle.ts";
+import { headSize, readBody } from "./limits.ts";
 import { KSR_EXIT, SyncContextStore, setKsrEnvironment, type ContextStore } from "./ksr.ts";
 import type { Logger } from "./log.ts";
 import type { Params } from "./params.ts";
@@ -28,6 +31,11 @@ export interface RuntimeBinding {
   /** a response the runtime sends without adding a Content-Type (empty ctype);
    * needed where the runtime labels byte bodies itself */
   untypedResponse?(c: Context, status: number, bytes: Uint8Array): Response;
+  /** the runtime refuses connections beyond max_connections itself; without it the
+   * core answers 503 to requests beyond max_connections in flight */
+  capsConnections?: boolean;
+  /** called as each request arrives, before anything else (per-request runtime knobs) */
+  onRequest?(c: Context): void;
 }
 
 export interface HandlerOptions {
@@ -35,7 +43,11 @@ export interface HandlerOptions {
   params: Params;
   logger: Logger;
   binding: RuntimeBinding;
+  /** requests in flight and draining, shared with the shutdown */
+  lifecycle?: Lifecycle;
 }
+
+type Env = { Variables: { client: string } };
 
 const EMPTY = new Uint8Array(0);
 
@@ -56,15 +68,59 @@ function plain(status: number, text: string, extra?: Record<string, string>): Re
   return new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8", ...extra } });
 }
 
-export function createApp(opts: HandlerOptions): Hono {
+export function createApp(opts: HandlerOptions): Hono<Env> {
   const { route, params, logger, binding } = opts;
+  const lifecycle = opts.lifecycle ?? new Lifecycle();
   const store = binding.contextStore ?? new SyncContextStore();
   setKsrEnvironment(store, logger);
-  const app = new Hono();
+  const app = new Hono<Env>();
+  const trusted = params.trusted_proxies.length > 0 ? ipMatcher(params.trusted_proxies) : undefined;
+  const routeMs = params.route_timeout * 1000;
+  const bodyMs = params.body_timeout * 1000;
+
+  /** the peer address, or the one our trusted proxies forwarded for */
+  const client = (c: Context<Env>): string => {
+    let addr = c.get("client");
+    if (addr === undefined) {
+      const peer = binding.getConnInfo(c).remote.address ?? "";
+      addr = clientAddress(peer, trusted ? c.req.raw.headers.get("x-forwarded-for") : null, trusted);
+      c.set("client", addr);
+    }
+    return addr;
+  };
+
+  // Limits first: nothing of a refused request reaches the route. Responses that
+  // refuse, and every response while draining, close their connection.
+  app.use(async (c, next) => {
+    binding.onRequest?.(c);
+    lifecycle.enter();
+    try {
+      if (!binding.capsConnections && lifecycle.inflight > params.max_connections) {
+        logger.warn(`max_connections ${params.max_connections} requests in flight: answering 503`);
+        return plain(503, "Service Unavailable\n", { connection: "close", "retry-after": "1" });
+      }
+      const target = c.req.url.slice(c.req.url.indexOf("/", c.req.url.indexOf("//") + 2));
+      const head = headSize(c.req.raw, target);
+      if (head > params.max_header_size) {
+        logger.dbg(`request head of about ${head} bytes is over max_header_size ${params.max_header_size}: 431`);
+        return plain(431, "Request Header Fields Too Large\n", { connection: "close" });
+      }
+      await next();
+    } finally {
+      lifecycle.leave();
+    }
+    if (lifecycle.draining) {
+      try {
+        c.res.headers.set("connection", "close");
+      } catch {
+        // a response the adapter already wrote itself: the adapter closes it
+      }
+    }
+  });
 
   if (params.allowed_ips.length > 0) {
     app.use(
-      ipRestriction(binding.getConnInfo, { allowList: params.allowed_ips }, (remote) => {
+      ipRestriction((c) => ({ remote: { address: client(c as Context<Env>) } }), { allowList: params.allowed_ips }, (remote) => {
         logger.dbg(`refused client ${remote.addr}: not in allowed_ips`);
         return plain(403, "Forbidden\n", { connection: "close" });
       }),
@@ -75,6 +131,8 @@ export function createApp(opts: HandlerOptions): Hono {
   const drop = (c: Context): Response => (binding.dropConnection ? binding.dropConnection(c) : failingResponse());
 
   const finish = (c: Context, ctx: RequestContext, error?: unknown): Response => {
+    if (ctx.settled) return plain(503, "Service Unavailable\n"); // answered at route_timeout; never sent
+    ctx.settled = true;
     if (error !== undefined && error !== KSR_EXIT) {
       const detail = error instanceof Error ? (error.stack ?? String(error)) : String(error);
       logger.err(`route failed on ${ctx.method} ${ctx.url}: ${detail}`);
@@ -89,11 +147,20 @@ export function createApp(opts: HandlerOptions): Hono {
     return plain(500, "Internal Server Error\n");
   };
 
-  const run = (c: Context, body: Uint8Array): Response | Promise<Response> => {
+  /** route_timeout: the client gets 503 now; the route's KSR refuses to act from here on */
+  const timeout = (ctx: RequestContext): Response => {
+    ctx.timedOut = true;
+    ctx.abort(new DOMException("route_timeout passed", "TimeoutError"));
+    ctx.settled = true;
+    logger.err(`route did not reply to ${ctx.method} ${ctx.url} within route_timeout ${params.route_timeout} s: sending 503`);
+    return plain(503, "Service Unavailable\n");
+  };
+
+  const run = (c: Context<Env>, body: Uint8Array): Response | Promise<Response> => {
     const info = binding.getConnInfo(c).remote;
     const ctx = new RequestContext(
       c.req.raw,
-      { remoteAddress: info.address ?? "", remotePort: info.port, httpVersion: binding.httpVersion?.(c) },
+      { remoteAddress: trusted ? client(c) : (info.address ?? ""), remotePort: info.port, httpVersion: binding.httpVersion?.(c) },
       body,
       logger,
     );
@@ -105,17 +172,30 @@ export function createApp(opts: HandlerOptions): Hono {
     }
     // fast path: a synchronous route is answered without another microtask
     if (typeof (result as PromiseLike<unknown> | undefined)?.then !== "function") return finish(c, ctx);
-    return Promise.resolve(result).then(
-      () => finish(c, ctx),
-      (e: unknown) => finish(c, ctx, e ?? new Error("route rejected with no reason")),
-    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return Promise.race([
+      Promise.resolve(result).then(
+        () => finish(c, ctx),
+        (e: unknown) => finish(c, ctx, e ?? new Error("route rejected with no reason")),
+      ),
+      new Promise<Response>((resolve) => (timer = setTimeout(() => resolve(timeout(ctx)), routeMs))),
+    ]).finally(() => clearTimeout(timer));
   };
 
-  app.all("*", (c) => {
-    const req = c.req.raw;
-    // the route reads the body synchronously ($mhttpd(data)), so it is read first
-    if (req.body === null) return run(c, EMPTY);
-    return req.arrayBuffer().then((buf) => run(c, new Uint8Array(buf)));
+  app.all("*", async (c) => {
+    // the route reads the body synchronously ($mhttpd(data)), so it is read first,
+    // never past max_body_size and never waiting longer than body_timeout for a byte
+    if (c.req.raw.body === null) return run(c, EMPTY);
+    const body = await readBody(c.req.raw, params.max_body_size, bodyMs);
+    if (body.ok) return run(c, body.bytes);
+    if (body.status === 0) {
+      logger.dbg(`${c.req.method} ${c.req.path}: ${body.why}; the route is not run`);
+      return plain(400, "Bad Request\n", { connection: "close" });
+    }
+    logger.info(`${c.req.method} ${c.req.path} from ${client(c)}: ${body.why}: ${body.status}`);
+    return body.status === 413
+      ? plain(413, "Content Too Large\n", { connection: "close" })
+      : plain(408, "Request Timeout\n", { connection: "close" });
   });
 
   app.onError((err) => {

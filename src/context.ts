@@ -27,6 +27,11 @@ export class RequestContext {
   #path: string | undefined;
   #data: string | undefined;
   #ksr: Ksr | undefined;
+  /** route_timeout passed: the client got 503 and this request's KSR stops acting */
+  timedOut = false;
+  /** the response is decided: a later abort of the runtime's signal is not a disconnect */
+  settled = false;
+  #abort: AbortController | undefined;
 
   constructor(
     readonly request: Request,
@@ -38,6 +43,28 @@ export class RequestContext {
   /** this request's KSR: the argument of the route function */
   get ksr(): Ksr {
     return (this.#ksr ??= new Ksr(this, this.logger));
+  }
+
+  /** Aborted when the client goes away before the response, or at route_timeout.
+   * Made on first use, so routes that never look at it pay nothing. */
+  get signal(): AbortSignal {
+    if (!this.#abort) {
+      const abort = (this.#abort = new AbortController());
+      // some runtimes also abort request.signal after a normal response: ignored once settled
+      const runtime = this.request.signal;
+      const forward = () => {
+        if (!this.settled) abort.abort(new DOMException("the client went away", "AbortError"));
+      };
+      if (this.timedOut) abort.abort(new DOMException("route_timeout passed", "TimeoutError"));
+      else if (runtime.aborted) forward();
+      else runtime.addEventListener("abort", forward, { once: true });
+    }
+    return this.#abort.signal;
+  }
+
+  /** Abort the route's signal (route_timeout); a no-op when nobody is listening. */
+  abort(reason: unknown): void {
+    if (this.#abort && !this.#abort.signal.aborted) this.#abort.abort(reason);
   }
 
   get method(): string {

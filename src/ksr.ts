@@ -13,6 +13,7 @@ import { buildReply } from "./reply.ts";
 export const KSR_EXIT = "~~ksr~exit~~";
 
 const SCRIPT = "<script>";
+const NEVER_ABORTED = new AbortController().signal;
 
 class KsrPv {
   constructor(
@@ -92,6 +93,10 @@ class KsrMicrohttpd {
       this.logger.err("mhttpd_reply: no HTTP request is being processed", SCRIPT);
       return -1;
     }
+    if (ctx.timedOut) {
+      this.logger.err(`mhttpd_reply: ${ctx.method} ${ctx.url} passed route_timeout and was answered 503; reply refused`, SCRIPT);
+      return -1;
+    }
     if (ctx.reply) {
       this.logger.err("mhttpd_reply: a reply was already sent for this request", SCRIPT);
       return -1;
@@ -103,6 +108,12 @@ class KsrMicrohttpd {
     }
     ctx.reply = r.reply;
     return 1;
+  }
+
+  /** The request's abort signal: fires when the client goes away before the response
+   * (or at route_timeout), never after a normal response. Outside a request it never fires. */
+  get signal(): AbortSignal {
+    return this.ctx ? this.ctx.signal : NEVER_ABORTED;
   }
 
   /** The request body as bytes, exactly as received (binary-safe $mhttpd(data)). */
@@ -119,7 +130,7 @@ class KsrX {
   }
   /** End the route and close the connection without a response. */
   drop(): never {
-    if (this.ctx) this.ctx.dropped = true;
+    if (this.ctx && !this.ctx.timedOut) this.ctx.dropped = true;
     throw KSR_EXIT;
   }
 }

@@ -73,6 +73,43 @@ export function parseListenSocket(entry: string): ListenSocket {
   return { hostname, port: parseInteger(port, 0, 65535) };
 }
 
+/** A byte size: an integer with an optional k or m suffix (1024-based): 65536, 64k, 1m. */
+export function parseSize(raw: unknown, min: number, max: number): number {
+  const m = typeof raw === "number" ? [String(raw), String(raw), ""] : typeof raw === "string" ? /^\s*(\d+)\s*([kKmM]?)\s*$/.exec(raw) : null;
+  const n = m ? Number(m[1]) * (m[2] === "" ? 1 : /k/i.test(m[2]) ? 1024 : 1024 * 1024) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`expected a size from ${min} to ${max} bytes (k and m suffixes allowed)`);
+  return n;
+}
+
+/** A duration in seconds, fractions allowed: 10, 0.5, 2.25. */
+export function parseSeconds(raw: unknown, min: number, max: number): number {
+  const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`expected seconds from ${min} to ${max} (fractions allowed)`);
+  return n;
+}
+
+const sizeParam = (name: string, dflt: number, max: number, doc: string) =>
+  spec<number>({
+    name,
+    // a modparam may give an int (bytes) or a str with a suffix ("64k")
+    type: "str",
+    allowed: `bytes from 1 to ${max}, with an optional k or m suffix (64k, 1m); an int modparam is bytes`,
+    doc,
+    default: dflt,
+    schema: parsed((raw) => parseSize(raw, 1, max)),
+  });
+
+const timeParam = (name: string, dflt: number, doc: string, min = 0.05) =>
+  spec<number>({
+    name,
+    // a modparam may give an int (seconds) or a str with a fraction ("0.5")
+    type: "str",
+    allowed: `seconds from ${min} to 86400, fractions allowed (2, 0.5); an int modparam is seconds`,
+    doc,
+    default: dflt,
+    schema: parsed((raw) => parseSeconds(raw, min, 86400)),
+  });
+
 export const PARAMS = {
   listen_addr: spec<string>({
     name: "listen_addr",
@@ -129,6 +166,44 @@ export const PARAMS = {
     type: "str",
     allowed: "comma-separated IPv4/IPv6 addresses and CIDR ranges (a.b.c.d/n, a.b.c.d/m.m.m.m, x::/n)",
     doc: "Clients allowed to connect, checked on the socket's peer address before the route runs; empty allows all.",
+    default: [],
+    schema: parsed((raw) => parseAllowedIps(str(raw))),
+  }),
+  max_body_size: sizeParam(
+    "max_body_size",
+    1024 * 1024,
+    1024 * 1024 * 1024,
+    "Largest request body; a larger one (announced or chunked) gets 413 and the route never runs.",
+  ),
+  max_header_size: sizeParam(
+    "max_header_size",
+    16 * 1024,
+    1024 * 1024,
+    "Largest request head (request line and headers); a larger one gets 431.",
+  ),
+  header_timeout: timeParam("header_timeout", 10, "Seconds a client has to send a complete request head; then the connection is closed."),
+  body_timeout: timeParam("body_timeout", 30, "Seconds a request body may stop arriving; then 408 and the connection is closed."),
+  idle_timeout: timeParam("idle_timeout", 60, "Seconds an idle keep-alive connection is kept open.", 1),
+  route_timeout: timeParam("route_timeout", 30, "Seconds a route has to reply; then 503 and its KSR stops acting for that request."),
+  shutdown_timeout: timeParam(
+    "shutdown_timeout",
+    10,
+    "Seconds SIGTERM/SIGINT waits for requests in flight before closing what is left.",
+    0,
+  ),
+  max_connections: spec<number>({
+    name: "max_connections",
+    type: "int",
+    allowed: "an integer from 1 to 1000000",
+    doc: "Most connections open at once; beyond it new connections are refused (Bun: requests in flight beyond it get 503).",
+    default: 10000,
+    schema: parsed((raw) => parseInteger(raw, 1, 1000000)),
+  }),
+  trusted_proxies: spec<string[]>({
+    name: "trusted_proxies",
+    type: "str",
+    allowed: "comma-separated IPv4/IPv6 addresses and CIDR ranges, or empty",
+    doc: "Proxies whose X-Forwarded-For is believed for srcip and allowed_ips; empty ignores X-Forwarded-For.",
     default: [],
     schema: parsed((raw) => parseAllowedIps(str(raw))),
   }),

@@ -4,6 +4,7 @@
 import { createApp, type RuntimeBinding } from "./app.ts";
 import { parseCommandLine, usage } from "./cli.ts";
 import { resolveParams } from "./config.ts";
+import { Lifecycle } from "./lifecycle.ts";
 import { Logger } from "./log.ts";
 import type { ListenSocket, Params } from "./params.ts";
 import { loadRoute, StartupError } from "./route.ts";
@@ -13,7 +14,11 @@ export type FetchHandler = (request: Request, env?: unknown) => Response | Promi
 export interface Listening {
   /** the port actually bound (listen_port 0 picks one) */
   port: number;
+  /** stop accepting, close idle keep-alive connections; resolves once every
+   * connection of this listener has closed */
   close(): Promise<void>;
+  /** close every connection now (shutdown_timeout passed) */
+  destroy(): void;
 }
 
 export interface Platform {
@@ -69,7 +74,8 @@ export async function main(platform: Platform): Promise<void> {
     const params = resolveParams({ cli: cli.values, env: platform.env, route: route.config, routeLabel: route.label });
     const logger = new Logger(params.debug, platform.stderr);
     const fn = route.callback(params.event_callback);
-    const app = createApp({ route: fn, params, logger, binding: platform.binding });
+    const lifecycle = new Lifecycle();
+    const app = createApp({ route: fn, params, logger, binding: platform.binding, lifecycle });
 
     const listeners: Listening[] = [];
     for (const socket of listenSockets(params)) {
@@ -84,12 +90,30 @@ export async function main(platform: Platform): Promise<void> {
       }
     }
 
+    // Graceful stop: no new connections; requests in flight finish and their
+    // responses (and any new request on a kept-alive connection) say
+    // Connection: close; after shutdown_timeout what is left is closed. A second
+    // signal exits at once.
     let stopping = false;
     platform.onSignals((signal) => {
-      if (stopping) return platform.exit(1);
+      if (stopping) {
+        logger.warn(`${signal} received again: exiting now`);
+        return platform.exit(1);
+      }
       stopping = true;
-      logger.info(`${signal} received: stopping`);
-      Promise.allSettled(listeners.map((l) => l.close())).then(() => platform.exit(0));
+      lifecycle.draining = true;
+      logger.info(`${signal} received: stopping (${lifecycle.inflight} requests in flight, up to ${params.shutdown_timeout} s)`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), params.shutdown_timeout * 1000)));
+      const drained = Promise.allSettled([...listeners.map((l) => l.close()), lifecycle.idle()]).then(() => false);
+      Promise.race([drained, timedOut]).then((late) => {
+        clearTimeout(timer);
+        if (late) {
+          logger.warn(`shutdown_timeout ${params.shutdown_timeout} s passed with ${lifecycle.inflight} requests in flight: closing all connections`);
+          for (const l of listeners) l.destroy();
+        }
+        platform.exit(0);
+      });
     });
   } catch (e) {
     if (e instanceof StartupError) return fail(e.message);
