@@ -17,8 +17,6 @@ export interface CompileEnv extends FnEnv {
   loaded: Set<string>;
   /** route names referenced by route(NAME), with where: checked once all routes exist */
   referenced: { name: string; pos: Pos }[];
-  /** a route($var) was seen: every route[] block must compile */
-  dynamicRoutes: boolean;
 }
 
 const truth = (v: Value) => (typeof v === "number" ? v > 0 : toInt(v) > 0);

@@ -21,12 +21,16 @@ export interface FunctionSpec {
   doc: string;
   /** parameter kinds for each accepted argument count */
   forms: ParamKind[][];
+  /** it runs routes by a name known only at request time: every route[] must compile */
+  routesByName?: boolean;
   /** returns the function's code: > 0 success, < 0 failure, 0 stops the script */
   run(x: Exec, args: Compiled[], pos: Pos, env: FnEnv): number;
 }
 
 export interface FnEnv {
   routes: RouteTable;
+  /** a route is called by a name known only at request time */
+  dynamicRoutes: boolean;
 }
 
 const LEVEL_BY_LETTER: Record<string, number> = { A: L_ALERT, B: -4, C: L_CRIT, E: L_ERR, W: L_WARN, N: L_NOTICE, I: L_INFO, D: L_DBG };
@@ -110,12 +114,14 @@ export const FUNCTIONS: Record<string, FunctionSpec> = {
   check_route_exists: {
     module: "cfgutils",
     doc: "check_route_exists(name): 1 when route[name] exists, else -1",
+    routesByName: true,
     forms: [["fmt"]],
     run: (x, [n], _pos, env) => (env.routes.has(fmt(n)(x.ctx)) ? 1 : -1),
   },
   route_if_exists: {
     module: "cfgutils",
     doc: "route_if_exists(name): run route[name] when it exists; its return value, else -1",
+    routesByName: true,
     forms: [["fmt"]],
     run(x, [n], pos, env) {
       const r = env.routes.get(fmt(n)(x.ctx));
@@ -172,6 +178,7 @@ export function compileCall(name: string, args: Arg[], pos: Pos, env: FnEnv, loa
     throw new CfgSyntaxError(pos, `${name}() takes ${counts} argument(s), got ${args.length}`);
   }
   const compiled = form.map((kind, i) => compileArg(kind, args[i], name));
+  if (spec.routesByName) env.dynamicRoutes = true;
   const run = spec.run;
   return (x) => run(x, compiled, pos, env);
 }

@@ -178,6 +178,7 @@ export function parse(tokens: Token[]): CfgTree {
     let l = binary(level + 1);
     for (;;) {
       const t = peek();
+      if (t.kind === "op" && t.text === "%") throw new CfgSyntaxError(t, '"%" is not an operator in the cfg language; use "mod" for the remainder');
       if (!((t.kind === "op" || t.kind === "id") && BIN_LEVELS[level].includes(t.text))) return l;
       next();
       const r = binary(level + 1);

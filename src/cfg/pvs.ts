@@ -57,6 +57,8 @@ function compileTransform(text: string, pos: Pos): (v: Value, ctx: RequestContex
   const [name, ...rawParams] = splitParams(text);
   const tr = TRANSFORMATIONS[name.trim()];
   if (!tr) throw new CfgSyntaxError(pos, `unknown transformation {${name}} (known: ${Object.keys(TRANSFORMATIONS).join(", ")})`);
+  // the last parameter takes the rest: {s.select,1,,} has "," as its separator
+  if (tr.max > 0 && rawParams.length > tr.max) rawParams.splice(tr.max - 1, rawParams.length, rawParams.slice(tr.max - 1).join(","));
   if (rawParams.length < tr.min || rawParams.length > tr.max) {
     throw new CfgSyntaxError(pos, `transformation {${name}} takes ${tr.min === tr.max ? tr.min : `${tr.min} to ${tr.max}`} parameter(s), got ${rawParams.length}`);
   }

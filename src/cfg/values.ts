@@ -22,8 +22,8 @@ export function isIntText(s: string): boolean {
   return /^[+-]?\d+$/.test(s);
 }
 
-export function toStr(v: Value): string {
-  return typeof v === "string" ? v : v === null ? "" : String(v);
+export function toStr(v: Value | undefined): string {
+  return typeof v === "string" ? v : v == null ? "" : String(v);
 }
 
 /** How a value prints in a formatted string: null is "<null>". */
