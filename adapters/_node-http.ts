@@ -7,6 +7,7 @@ import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Server } from "node:http";
+import type { Duplex } from "node:stream";
 import type { RuntimeBinding } from "../src/app.ts";
 import type { ListenSocket, Params } from "../src/params.ts";
 import type { FetchHandler, Listening } from "../src/server.ts";
@@ -20,9 +21,16 @@ export function nodeHttpBinding(name: string): RuntimeBinding {
     contextStore: new AsyncLocalStorage(),
     capsConnections: true,
     httpVersion: (c) => `HTTP/${bindings(c).incoming.httpVersion}`,
+    localAddress: (c) => {
+      const socket = bindings(c).incoming.socket;
+      return { address: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+    },
     // @hono/node-server labels every body text/plain unless told otherwise
-    untypedResponse(c, status, bytes) {
-      bindings(c).outgoing.writeHead(status, { "content-length": bytes.length }).end(bytes);
+    untypedResponse(c, status, bytes, headers) {
+      const head: Record<string, string | string[] | number> = Object.fromEntries(headers);
+      if (headers.has("set-cookie")) head["set-cookie"] = headers.getSetCookie();
+      head["content-length"] = bytes.length;
+      bindings(c).outgoing.writeHead(status, head).end(bytes);
       return new Response(null, { headers: { "x-hono-already-sent": "1" } });
     },
     dropConnection(c) {
@@ -31,6 +39,29 @@ export function nodeHttpBinding(name: string): RuntimeBinding {
       return new Response(null, { headers: { "x-hono-already-sent": "1" } });
     },
   };
+}
+
+const REFUSED = Symbol("mhttpd.refused");
+const STATUS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large"],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "Request Timeout"],
+  HPE_HEADERS_TIMEOUT: [408, "Request Timeout"],
+};
+
+/** What node:http does on a bad or slow head (400/408/431, then destroy), but
+ * with a lingering close: the response is sent, our side is shut, and what the
+ * client still sends is read and dropped for a moment. Destroying at once with
+ * unread bytes makes the kernel send a reset, and the client can lose the
+ * response it was about to read. */
+function lingeringRefusal(err: NodeJS.ErrnoException, socket: Duplex & { [REFUSED]?: boolean }) {
+  if (socket[REFUSED]) return; // the parser reports each later chunk too
+  socket[REFUSED] = true;
+  if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+  const [status, reason] = STATUS[err.code ?? ""] ?? [400, "Bad Request"];
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.on("error", () => {});
+  socket.resume();
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 export function listenNodeHttp(socket: ListenSocket, fetch: FetchHandler, params: Params): Promise<Listening> {
@@ -53,6 +84,7 @@ export function listenNodeHttp(socket: ListenSocket, fetch: FetchHandler, params
   server.keepAliveTimeout = ms(params.idle_timeout);
   server.timeout = 0;
   server.maxConnections = params.max_connections; // beyond it new sockets are closed at once
+  server.on("clientError", lingeringRefusal);
   let draining = false;
   // while draining, every response closes its connection (Connection: close)
   server.prependListener("request", (_req, res) => {

@@ -20,7 +20,12 @@ await main({
     getConnInfo,
     contextStore: new AsyncLocalStorage(),
     // Bun labels byte bodies application/octet-stream; a stream goes out as it is
-    untypedResponse: (_c, status, bytes) =>
+    // Bun does not tell the connection's local address: the listener's is the best we have
+    localAddress: (c) => {
+      const server = c.env as Server<undefined>;
+      return { address: server.hostname ?? "", port: server.port ?? 0 };
+    },
+    untypedResponse: (_c, status, bytes, headers) =>
       new Response(
         new ReadableStream({
           start(controller) {
@@ -28,7 +33,7 @@ await main({
             controller.close();
           },
         }),
-        { status },
+        { status, headers },
       ),
     // a request came: from now on the connection's inactivity limit is idle_timeout
     onRequest: (c) => (c.env as Server<undefined>).timeout(c.req.raw, idleSeconds),

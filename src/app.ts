@@ -13,6 +13,7 @@ import { headSize, readBody } from "./limits.ts";
 import { KSR_EXIT, SyncContextStore, setKsrEnvironment, type ContextStore } from "./ksr.ts";
 import type { Logger } from "./log.ts";
 import type { Params } from "./params.ts";
+import { normalizeIp } from "./ip.ts";
 import { replyResponse } from "./reply.ts";
 import { EVENT_NAME, type RouteFunction } from "./route.ts";
 
@@ -30,7 +31,9 @@ export interface RuntimeBinding {
   contextStore?: ContextStore;
   /** a response the runtime sends without adding a Content-Type (empty ctype);
    * needed where the runtime labels byte bodies itself */
-  untypedResponse?(c: Context, status: number, bytes: Uint8Array): Response;
+  untypedResponse?(c: Context, status: number, bytes: Uint8Array, headers: Headers): Response;
+  /** the local socket the request came in on ($mhttpd(dstip), $mhttpd(dstport)) */
+  localAddress?(c: Context): { address: string; port: number } | undefined;
   /** the runtime refuses connections beyond max_connections itself; without it the
    * core answers 503 to requests beyond max_connections in flight */
   capsConnections?: boolean;
@@ -142,7 +145,7 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
       logger.dbg(`drop: closing the connection of ${ctx.method} ${ctx.url} without a response`);
       return drop(c);
     }
-    if (ctx.reply) return replyResponse(ctx.reply, untyped && ((status, bytes) => untyped(c, status, bytes)));
+    if (ctx.reply) return replyResponse(ctx.reply, ctx.replyHeaders, untyped && ((status, bytes, headers) => untyped(c, status, bytes, headers)));
     logger.warn(`route ended without a reply for ${ctx.method} ${ctx.url}: sending 500`);
     return plain(500, "Internal Server Error\n");
   };
@@ -158,9 +161,16 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
 
   const run = (c: Context<Env>, body: Uint8Array): Response | Promise<Response> => {
     const info = binding.getConnInfo(c).remote;
+    const local = binding.localAddress?.(c);
     const ctx = new RequestContext(
       c.req.raw,
-      { remoteAddress: trusted ? client(c) : (info.address ?? ""), remotePort: info.port, httpVersion: binding.httpVersion?.(c) },
+      {
+        remoteAddress: trusted ? client(c) : (info.address ?? ""),
+        remotePort: info.port,
+        httpVersion: binding.httpVersion?.(c),
+        localAddress: local && normalizeIp(local.address),
+        localPort: local?.port,
+      },
       body,
       logger,
     );

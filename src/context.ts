@@ -13,6 +13,9 @@ export interface ConnInfo {
   remotePort?: number;
   /** "HTTP/1.0" / "HTTP/1.1" when the runtime tells us; Bun and Deno do not */
   httpVersion?: string;
+  /** the local socket the request came in on, where the runtime tells us */
+  localAddress?: string;
+  localPort?: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -22,6 +25,8 @@ const utf8Encoder = new TextEncoder();
 export class RequestContext {
   /** the reply queued by mhttpd_reply; the first one wins */
   reply: Reply | undefined = undefined;
+  /** headers added by mhttpd_reply_header, sent with the reply */
+  replyHeaders: [string, string][] | undefined = undefined;
   /** drop: close the connection without a response */
   dropped = false;
   #path: string | undefined;
@@ -87,6 +92,41 @@ export class RequestContext {
   /** $mhttpd(data): the whole body as UTF-8 text; binary-safe through `body`. */
   get data(): string {
     return (this.#data ??= this.body.length === 0 ? "" : utf8.decode(this.body));
+  }
+
+  /** $mhttpd(target): path and query as the URL parser gives them (dot segments
+   * resolved, non-ASCII percent-encoded). */
+  get target(): string {
+    const url = this.request.url;
+    const start = url.indexOf("/", url.indexOf("//") + 2);
+    if (start < 0) return "/";
+    const hash = url.indexOf("#", start);
+    return hash < 0 ? url.slice(start) : url.slice(start, hash);
+  }
+
+  /** $mhttpd(query): the raw query string without "?", "" when none. */
+  get query(): string {
+    const target = this.target;
+    const q = target.indexOf("?");
+    return q < 0 ? "" : target.slice(q + 1);
+  }
+
+  /** $mhttpd(arg:name): the first value of a query argument, decoded; null when absent. */
+  arg(name: string): string | null {
+    const query = this.query;
+    return query === "" ? null : new URLSearchParams(query).get(name);
+  }
+
+  get scheme(): string {
+    return this.request.url.startsWith("https:") ? "https" : "http";
+  }
+
+  /** $mhttpd(hdrc:Name): how many times the header was sent. The Fetch API joins
+   * repeats with ", ", so this counts the joined parts; Set-Cookie is exact. */
+  headerCount(name: string): number {
+    if (name.toLowerCase() === "set-cookie") return this.request.headers.getSetCookie().length;
+    const value = this.header(name);
+    return value === null ? 0 : value.split(", ").length;
   }
 
   /** $mhttpd(h:Name): case-insensitive; a repeated header is seen joined ("a, b"). */

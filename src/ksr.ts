@@ -7,7 +7,7 @@
 import type { RequestContext } from "./context.ts";
 import { L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN, type Logger } from "./log.ts";
 import { lookupPv, PvError, type PvValue } from "./pv.ts";
-import { buildReply } from "./reply.ts";
+import { buildReply, checkReplyHeader } from "./reply.ts";
 
 /** What KSR.x.exit() throws, as app_jsdt does; a try/catch around it swallows it. */
 export const KSR_EXIT = "~~ksr~exit~~";
@@ -107,6 +107,23 @@ class KsrMicrohttpd {
       return -1;
     }
     ctx.reply = r.reply;
+    return 1;
+  }
+
+  /** Add a header to the reply this route sends (any number; Set-Cookie may repeat):
+   * 1, or -1 with an error log for a bad name or value. */
+  mhttpd_reply_header(name: string, value: string): number {
+    const ctx = this.ctx;
+    if (!ctx || ctx.timedOut) {
+      this.logger.err("mhttpd_reply_header: no HTTP request is being processed", SCRIPT);
+      return -1;
+    }
+    const error = checkReplyHeader(name, value);
+    if (error) {
+      this.logger.err(`mhttpd_reply_header: ${error}`, SCRIPT);
+      return -1;
+    }
+    (ctx.replyHeaders ??= []).push([String(name), String(value)]);
     return 1;
   }
 

@@ -23,6 +23,19 @@ export const MHTTPD_VARS: Record<string, { doc: string; get: (ctx: RequestContex
   method: { doc: "request method as sent", get: (c) => c.method },
   version: { doc: "HTTP version (HTTP/1.1; on Node the version as sent)", get: (c) => c.version },
   srcip: { doc: "client IP address (IPv4 without ::ffff:)", get: (c) => c.srcip },
+  srcport: { doc: "client port (a number)", get: (c) => c.conn.remotePort ?? null },
+  dstip: { doc: "local address the request came in on", get: (c) => c.conn.localAddress ?? null },
+  dstport: { doc: "local port the request came in on (a number)", get: (c) => c.conn.localPort ?? null },
+  scheme: { doc: "http or https", get: (c) => c.scheme },
+  query: { doc: "the raw query string without \"?\" (\"\" when none)", get: (c) => c.query },
+  target: { doc: "path and query of the request target", get: (c) => c.target },
+};
+
+/** `$mhttpd(prefix:name)` attributes, e.g. h:Host. */
+export const MHTTPD_PREFIXED: Record<string, { doc: string; get: (ctx: RequestContext, name: string) => PvValue }> = {
+  h: { doc: "the header's value (repeats joined with \", \"), null when absent", get: (c, n) => c.header(n) },
+  hdrc: { doc: "how many times the header was sent (0 when absent)", get: (c, n) => c.headerCount(n) },
+  arg: { doc: "first value of the query argument, decoded; null when absent", get: (c, n) => c.arg(n) },
 };
 
 /** Header names longer than this are refused, as libmicrohttpd's lookup does. */
@@ -33,13 +46,15 @@ function mhttpdPv(spec: string, inner: string): Pv {
   if (colon >= 0) {
     const kind = inner.slice(0, colon).toLowerCase();
     const name = inner.slice(colon + 1);
-    if (kind !== "h") throw new PvError(`unknown $mhttpd attribute "${inner}" in ${spec}`);
-    if (name === "" || name.length > MAX_HEADER_NAME) throw new PvError(`bad header name in ${spec}`);
-    return { spec, get: (c) => (c ? c.header(name) : null) };
+    const prefixed = MHTTPD_PREFIXED[kind];
+    if (!prefixed) throw new PvError(`unknown $mhttpd attribute "${inner}" in ${spec} (prefixes: ${Object.keys(MHTTPD_PREFIXED).join(": ")}:)`);
+    if (name === "" || name.length > MAX_HEADER_NAME) throw new PvError(`bad name after "${kind}:" in ${spec}`);
+    const get = prefixed.get;
+    return { spec, get: (c) => (c ? get(c, name) : null) };
   }
   const v = MHTTPD_VARS[inner.toLowerCase()];
   if (!v) {
-    throw new PvError(`unknown $mhttpd attribute "${inner}" in ${spec} (known: ${Object.keys(MHTTPD_VARS).join(", ")}, h:Name)`);
+    throw new PvError(`unknown $mhttpd attribute "${inner}" in ${spec} (known: ${Object.keys(MHTTPD_VARS).join(", ")}, h:Name, hdrc:Name, arg:name)`);
   }
   const get = v.get;
   return { spec, get: (c) => (c ? get(c) : null) };

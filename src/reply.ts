@@ -56,13 +56,36 @@ export function buildReply(code: unknown, reason: unknown, ctype: unknown, body:
   return { reply: { status, ctype: type, body: payload } };
 }
 
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Headers that frame the message or the connection: the runtime owns them. */
+const RESERVED = new Set(["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "trailer", "te"]);
+
+/** mhttpd_reply_header(name, value): why the header is refused, or undefined. */
+export function checkReplyHeader(name: unknown, value: unknown): string | undefined {
+  const n = name == null ? "" : String(name);
+  const v = value == null ? "" : String(value);
+  if (!TOKEN.test(n)) return `invalid header name ${JSON.stringify(n)}: must be an HTTP token`;
+  if (RESERVED.has(n.toLowerCase())) return `header ${n} is set by the server and cannot be added`;
+  if (FORBIDDEN_CHARS.test(v)) return `invalid value for header ${n}: contains CR, LF or NUL`;
+  return undefined;
+}
+
 /** The Response for a reply. An empty ctype must mean no Content-Type at all, but
  * the Fetch API labels a string body text/plain: such bodies go out as bytes,
  * through the runtime's `untyped` hook where the runtime labels bytes too. */
-export function replyResponse(reply: Reply, untyped?: (status: number, bytes: Uint8Array) => Response): Response {
+export function replyResponse(
+  reply: Reply,
+  extra: [string, string][] | undefined,
+  untyped?: (status: number, bytes: Uint8Array, headers: Headers) => Response,
+): Response {
   const { status, ctype, body } = reply;
-  if (ctype !== "") return new Response(body as BodyInit | null, { status, headers: { "content-type": ctype } });
-  if (body === null) return new Response(null, { status });
+  if (!extra && ctype !== "") return new Response(body as BodyInit | null, { status, headers: { "content-type": ctype } });
+  const headers = new Headers();
+  // added headers go out as given (Set-Cookie may repeat); mhttpd_reply's ctype
+  // wins over an added Content-Type unless it is empty
+  if (extra) for (const [k, v] of extra) if (ctype === "" || k.toLowerCase() !== "content-type") headers.append(k, v);
+  if (ctype !== "") headers.set("content-type", ctype);
+  if (body === null || headers.has("content-type")) return new Response(body as BodyInit | null, { status, headers });
   const bytes = typeof body === "string" ? utf8.encode(body) : body instanceof Uint8Array ? body : new Uint8Array(body);
-  return untyped ? untyped(status, bytes) : new Response(bytes as BodyInit, { status });
+  return untyped ? untyped(status, bytes, headers) : new Response(bytes as BodyInit, { status, headers });
 }

@@ -1,0 +1,70 @@
+// Issue 5 on every runtime: reply headers and the request attributes that the C
+// module lacks (query, arguments, target, ports, local address, scheme, header counts).
+import assert from "node:assert/strict";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { FIXTURES, RUNTIMES, httpRequest, rawRequest, startServer, waitForLog, type Server } from "./_harness.ts";
+
+const ROUTE = path.join(FIXTURES, "kemi-route.ts");
+
+function fields(body: Buffer): Record<string, string> {
+  return Object.fromEntries(
+    body
+      .toString()
+      .split("\n")
+      .filter((l) => l.includes("="))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+}
+
+for (const runtime of RUNTIMES) {
+  describe(`reply headers and request details on ${runtime}`, () => {
+    let srv: Server;
+    before(async () => {
+      srv = await startServer(runtime, [ROUTE, "--listen-addr", "127.0.0.1", "--listen-port", "0", "--event-callback", "extras"]);
+    });
+    after(async () => {
+      await srv.stop();
+    });
+
+    it("adds reply headers, repeats Set-Cookie, keeps mhttpd_reply's ctype, refuses bad ones", async () => {
+      const r = await rawRequest(srv.port, "GET /headers HTTP/1.1\r\nHost: x\r\n\r\n");
+      const res = r.responses[0];
+      assert.equal(res.status, 200);
+      assert.equal(res.body.toString(), "rcs=1,1,1,1,-1,-1,-1\n");
+      assert.equal(res.headers["x-trace"], "abc");
+      assert.equal(res.headers["content-type"], "text/plain");
+      assert.equal(res.headers["x-evil"], undefined);
+      const raw = r.raw.toString("latin1");
+      assert.match(raw, /\r\nset-cookie: a=1; Path=\/\r\n/i);
+      assert.match(raw, /\r\nset-cookie: b=2; Path=\/\r\n/i);
+      await waitForLog(srv, /mhttpd_reply_header: invalid header name "Bad Name"/);
+      await waitForLog(srv, /mhttpd_reply_header: invalid value for header X-Inject: contains CR, LF or NUL/);
+      await waitForLog(srv, /mhttpd_reply_header: header Content-Length is set by the server/);
+    });
+
+    it("uses an added Content-Type when mhttpd_reply's ctype is empty", async () => {
+      const r = await httpRequest(srv.port, "GET", "/untyped-with-header");
+      assert.equal(r.responses[0].headers["content-type"], "application/json");
+      assert.equal(r.responses[0].body.toString(), '{"ok":true}');
+    });
+
+    it("exposes query, arg:, target, srcport, dstip, dstport, scheme and hdrc:", async () => {
+      const r = await rawRequest(srv.port, "GET /p/q?x=1&y=a%20b+c&x=2 HTTP/1.1\r\nHost: x\r\nX-A: one\r\nX-A: two\r\n\r\n");
+      const f = fields(r.responses[0].body);
+      assert.equal(f.query, "x=1&y=a%20b+c&x=2 (string)");
+      assert.equal(f.target, "/p/q?x=1&y=a%20b+c&x=2 (string)");
+      assert.equal(f["arg:x"], "1 (string)", "the first value");
+      assert.equal(f["arg:y"], "a b c (string)", "decoded");
+      assert.equal(f["arg:missing"], "null (object)");
+      assert.match(f.srcport, /^\d+ \(number\)$/);
+      assert.equal(f.dstip, "127.0.0.1 (string)");
+      assert.equal(f.dstport, `${srv.port} (number)`);
+      assert.equal(f.scheme, "http (string)");
+      assert.equal(f["hdrc:X-A"], "2 (number)");
+      assert.equal(f["hdrc:X-Missing"], "0 (number)");
+      const none = await httpRequest(srv.port, "GET", "/plain");
+      assert.equal(fields(none.responses[0].body).query, " (string)");
+    });
+  });
+}
