@@ -31,7 +31,8 @@ export function nodeHttpBinding(name: string): RuntimeBinding {
       if (headers.has("set-cookie")) head["set-cookie"] = headers.getSetCookie();
       head["content-length"] = bytes.length;
       bindings(c).outgoing.writeHead(status, head).end(bytes);
-      return new Response(null, { headers: { "x-hono-already-sent": "1" } });
+      // status and length stay visible to middleware (access_log); nothing more is written
+      return new Response(null, { status, headers: { "x-hono-already-sent": "1", "content-length": String(bytes.length) } });
     },
     dropConnection(c) {
       bindings(c).incoming.socket.destroy();

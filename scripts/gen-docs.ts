@@ -12,7 +12,7 @@ const END = "<!-- params:end -->";
 export function paramsTable(): string {
   const rows = PARAM_NAMES.map((name) => {
     const p = PARAMS[name];
-    const dflt = Array.isArray(p.default) ? (p.default.length ? JSON.stringify(p.default) : "(none)") : p.default === "" ? '""' : String(p.default);
+    const dflt = p.default === undefined ? '""' : Array.isArray(p.default) ? (p.default.length ? JSON.stringify(p.default) : "(none)") : p.default === "" ? '""' : String(p.default);
     const cell = (s: string) => s.replace(/\|/g, "\\|");
     return `| \`${name}\` | ${p.type} | ${cell(dflt)} | \`${flagName(name)}\`, \`${envName(name)}\` | ${cell(p.doc)} Allowed: ${cell(p.allowed)}. |`;
   });

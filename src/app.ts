@@ -14,7 +14,9 @@ import { KSR_EXIT, SyncContextStore, setKsrEnvironment, type ContextStore } from
 import type { Logger } from "./log.ts";
 import type { Params } from "./params.ts";
 import { normalizeIp } from "./ip.ts";
-import { replyResponse } from "./reply.ts";
+import { replyLength, replyResponse } from "./reply.ts";
+import { accessLog } from "./access-log.ts";
+import { urlFilter } from "./url-filter.ts";
 import { EVENT_NAME, type RouteFunction } from "./route.ts";
 
 export interface RuntimeBinding {
@@ -48,9 +50,11 @@ export interface HandlerOptions {
   binding: RuntimeBinding;
   /** requests in flight and draining, shared with the shutdown */
   lifecycle?: Lifecycle;
+  /** where access_log lines go (stdout) */
+  accessLog?: (lines: string) => void;
 }
 
-type Env = { Variables: { client: string } };
+type Env = { Variables: { client: string; dropped: boolean; bytes: number } };
 
 const EMPTY = new Uint8Array(0);
 
@@ -67,8 +71,12 @@ function failingResponse(): Response {
   );
 }
 
+/** Our own short ASCII answers (403, 404, 500, ...): their length is known. */
 function plain(status: number, text: string, extra?: Record<string, string>): Response {
-  return new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8", ...extra } });
+  return new Response(text, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", "content-length": String(text.length), ...extra },
+  });
 }
 
 export function createApp(opts: HandlerOptions): Hono<Env> {
@@ -91,6 +99,17 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
     }
     return addr;
   };
+
+  if (params.access_log !== "off") {
+    const write = opts.accessLog ?? ((lines: string) => console.log(lines));
+    app.use(
+      accessLog(params.access_log, write, {
+        client: (c) => client(c as Context<Env>),
+        dropped: (c) => (c as Context<Env>).get("dropped") === true,
+        bytes: (c) => (c as Context<Env>).get("bytes"),
+      }),
+    );
+  }
 
   // Limits first: nothing of a refused request reaches the route. Responses that
   // refuse, and every response while draining, close their connection.
@@ -130,7 +149,10 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
     );
   }
 
+  if (params.url_match || params.url_skip) app.use(urlFilter(params.url_match, params.url_skip, logger));
+
   const untyped = binding.untypedResponse?.bind(binding);
+  const logBytes = params.access_log !== "off";
   const drop = (c: Context): Response => (binding.dropConnection ? binding.dropConnection(c) : failingResponse());
 
   const finish = (c: Context, ctx: RequestContext, error?: unknown): Response => {
@@ -143,9 +165,13 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
     }
     if (ctx.dropped) {
       logger.dbg(`drop: closing the connection of ${ctx.method} ${ctx.url} without a response`);
+      (c as Context<Env>).set("dropped", true);
       return drop(c);
     }
-    if (ctx.reply) return replyResponse(ctx.reply, ctx.replyHeaders, untyped && ((status, bytes, headers) => untyped(c, status, bytes, headers)));
+    if (ctx.reply) {
+      if (logBytes) (c as Context<Env>).set("bytes", replyLength(ctx.reply));
+      return replyResponse(ctx.reply, ctx.replyHeaders, untyped && ((status, bytes, headers) => untyped(c, status, bytes, headers)));
+    }
     logger.warn(`route ended without a reply for ${ctx.method} ${ctx.url}: sending 500`);
     return plain(500, "Internal Server Error\n");
   };

@@ -4,7 +4,9 @@
 // everywhere at once. Every value goes through its valibot schema.
 import * as v from "valibot";
 import { parseAllowedIps } from "./ip.ts";
+import type { AccessLogFormat } from "./access-log.ts";
 import { LOG_LEVELS, parseLogLevel } from "./log.ts";
+import { parseUrlPattern } from "./url-filter.ts";
 
 /** Kamailio's declared modparam type: a cfg `modparam` must give this type. */
 export type KamailioType = "int" | "str";
@@ -206,6 +208,34 @@ export const PARAMS = {
     doc: "Proxies whose X-Forwarded-For is believed for srcip and allowed_ips; empty ignores X-Forwarded-For.",
     default: [],
     schema: parsed((raw) => parseAllowedIps(str(raw))),
+  }),
+  url_match: spec<RegExp | undefined>({
+    name: "url_match",
+    type: "str",
+    allowed: "a POSIX extended regular expression (case-sensitive), or empty",
+    doc: "Only requests whose target (path and query) matches run the route; others get 404. As in xhttp.",
+    default: undefined,
+    schema: parsed((raw) => parseUrlPattern(str(raw))),
+  }),
+  url_skip: spec<RegExp | undefined>({
+    name: "url_skip",
+    type: "str",
+    allowed: "a POSIX extended regular expression (case-sensitive), or empty",
+    doc: "Requests whose target matches get 404 without running the route; checked before url_match. As in xhttp.",
+    default: undefined,
+    schema: parsed((raw) => parseUrlPattern(str(raw))),
+  }),
+  access_log: spec<AccessLogFormat>({
+    name: "access_log",
+    type: "str",
+    allowed: "off, common or json",
+    doc: "One line per request on stdout after the response (time, client, method, target, status, bytes, duration).",
+    default: "off",
+    schema: parsed((raw) => {
+      const s = str(raw).toLowerCase();
+      if (s !== "off" && s !== "common" && s !== "json") throw new Error("expected off, common or json");
+      return s;
+    }),
   }),
   debug: spec<number>({
     name: "debug",

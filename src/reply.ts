@@ -70,6 +70,13 @@ export function checkReplyHeader(name: unknown, value: unknown): string | undefi
   return undefined;
 }
 
+/** The body's length in bytes, as it goes on the wire. */
+export function replyLength(reply: Reply): number {
+  const b = reply.body;
+  if (b === null) return 0;
+  return typeof b === "string" ? utf8.encode(b).length : b.byteLength;
+}
+
 /** The Response for a reply. An empty ctype must mean no Content-Type at all, but
  * the Fetch API labels a string body text/plain: such bodies go out as bytes,
  * through the runtime's `untyped` hook where the runtime labels bytes too. */

@@ -75,7 +75,7 @@ export async function main(platform: Platform): Promise<void> {
     const logger = new Logger(params.debug, platform.stderr);
     const fn = route.callback(params.event_callback);
     const lifecycle = new Lifecycle();
-    const app = createApp({ route: fn, params, logger, binding: platform.binding, lifecycle });
+    const app = createApp({ route: fn, params, logger, binding: platform.binding, lifecycle, accessLog: platform.stdout });
 
     const listeners: Listening[] = [];
     for (const socket of listenSockets(params)) {

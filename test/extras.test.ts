@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { FIXTURES, RUNTIMES, httpRequest, rawRequest, startServer, waitForLog, type Server } from "./_harness.ts";
+import { FIXTURES, RUNTIMES, httpRequest, rawRequest, runToExit, sleep, startServer, waitForLog, type Server } from "./_harness.ts";
 
 const ROUTE = path.join(FIXTURES, "kemi-route.ts");
 
@@ -65,6 +65,62 @@ for (const runtime of RUNTIMES) {
       assert.equal(f["hdrc:X-Missing"], "0 (number)");
       const none = await httpRequest(srv.port, "GET", "/plain");
       assert.equal(fields(none.responses[0].body).query, " (string)");
+    });
+  });
+}
+
+for (const runtime of RUNTIMES) {
+  describe(`url filters and access log on ${runtime}`, () => {
+    it("url_skip (checked first) and url_match keep requests out with 404; the route never runs", async () => {
+      const srv = await startServer(runtime, [
+        "--listen-addr", "127.0.0.1", "--listen-port", "0",
+        "--url-skip", "^/api/private", "--url-match", "^/(api|health)([/?]|$)", "--access-log", "json",
+      ]);
+      try {
+        const cases: [string, number][] = [["/health", 200], ["/api/users?x=1", 200], ["/api/private/x", 404], ["/other", 404], ["/API/users", 404]];
+        for (const [target, status] of cases) {
+          const r = await httpRequest(srv.port, "GET", target);
+          assert.equal(r.responses[0].status, status, target);
+        }
+        await waitForLog(srv, /request: GET - url: \/api\/users/);
+        await sleep(100);
+        assert.doesNotMatch(srv.stderr(), /url: \/other|url: \/api\/private|url: \/API/, "kept-out requests never ran the route");
+        // access_log json: one line per request on stdout, after the response
+        const lines = srv.stdout().split("\n").filter((l) => l.startsWith("{"));
+        assert.equal(lines.length, cases.length);
+        const first = JSON.parse(lines[0]);
+        assert.equal(first.client, "127.0.0.1");
+        assert.equal(first.method, "GET");
+        assert.equal(first.target, "/health");
+        assert.equal(first.status, 200);
+        assert.equal(first.bytes, 28);
+        assert.equal(typeof first.duration_ms, "number");
+        assert.ok(!Number.isNaN(Date.parse(first.time)));
+        assert.equal(JSON.parse(lines[2]).status, 404);
+      } finally {
+        await srv.stop();
+      }
+    });
+
+    it("access_log common: Common Log Format plus the duration; a dropped request has no status", async () => {
+      const srv = await startServer(runtime, [ROUTE, "--listen-addr", "127.0.0.1", "--listen-port", "0", "--access-log", "common"]);
+      try {
+        await httpRequest(srv.port, "GET", "/ctype-empty?a=1");
+        await rawRequest(srv.port, "GET /drop HTTP/1.1\r\nHost: x\r\n\r\n");
+        const want = /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ctype-empty\?a=1 HTTP\/1\.1" 200 16 [\d.]+ms$/m;
+        const end = Date.now() + 3000;
+        while (!(want.test(srv.stdout()) && /"GET \/drop HTTP\/1\.1" - /.test(srv.stdout())) && Date.now() < end) await sleep(20);
+        assert.match(srv.stdout(), want);
+        assert.match(srv.stdout(), /"GET \/drop HTTP\/1\.1" - - [\d.]+ms$/m);
+      } finally {
+        await srv.stop();
+      }
+    });
+
+    it("a bad url_match is a start-up error naming it", async () => {
+      const r = await runToExit(runtime, ["--url-match", "(unclosed"]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr.trim(), /^mhttpd: invalid url_match "\(unclosed" \(from --url-match\): .*; allowed: a POSIX extended regular expression/);
     });
   });
 }
