@@ -6,6 +6,7 @@
 //   node bench/run.mjs [--rounds 3] [--duration 10] [--warmup 3]
 //                      [--runtimes bun,deno,node] [--workloads hello50,hello1,post50,headers50]
 //                      [--variants bare,hono,mhttpd,mhttpd-cfg] [--quick] [--out bench/results]
+//   node bench/run.mjs --report bench/results/latest.json   (re-print the table of a run)
 //
 // Each run starts a fresh server pinned to CPU 0 (wrk on CPU 1) with its stderr
 // to /dev/null, warms it up with wrk, measures with `wrk -t1 -cN -dS --latency`,
@@ -50,8 +51,9 @@ function parseArgs(argv) {
       case "--variants": o.variants = list(val()); break;
       case "--out": o.out = path.resolve(val()); break;
       case "--quick": o.quick = true; break;
+      case "--report": o.report = path.resolve(val()); break;
       case "-h": case "--help":
-        console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1, 13).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
+        console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1, 14).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
         process.exit(0);
       default:
         console.error(`unknown option ${a} (see --help)`);
@@ -74,6 +76,12 @@ function parseArgs(argv) {
 function die(msg) {
   console.error(`bench: ${msg}`);
   process.exit(1);
+}
+
+/** the commit measured, and whether the working tree differed from it (others edit src/ meanwhile) */
+function gitState() {
+  const git = (...a) => spawnSync("git", a, { cwd: ROOT, encoding: "utf8" }).stdout?.trim() ?? "";
+  return { head: git("rev-parse", "--short", "HEAD"), dirty: git("status", "--porcelain", "--", "src", "adapters") !== "" };
 }
 
 function have(cmd) {
@@ -171,6 +179,18 @@ function procStatus(pid) {
   }
 }
 
+/** CPU seconds (user + system, all threads) the process has used so far */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime, stime
+  } catch {
+    return null;
+  }
+}
+const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
+
 // ---------------------------------------------------------------- wrk
 function wrk(port, wl, seconds, pin) {
   const args = ["-t1", `-c${wl.connections}`, `-d${seconds}s`, "--latency"];
@@ -230,7 +250,7 @@ function summarize(runs, opts) {
       for (const variant of opts.variants) {
         const mine = runs.filter((r) => r.workload === workload && r.runtime === runtime && r.variant === variant && r.ok);
         if (mine.length === 0) continue;
-        const ratios = { rps: [], p50: [], p99: [], rssDeltaMiB: [], vsHono: [] };
+        const ratios = { rps: [], p50: [], p99: [], rssDeltaMiB: [], vsHono: [], eff: [] };
         for (const r of mine) {
           const same = (v) => runs.find((b) => b.round === r.round && b.workload === workload && b.runtime === runtime && b.variant === v && b.ok);
           const bare = same("bare");
@@ -240,6 +260,7 @@ function summarize(runs, opts) {
             ratios.p50.push(r.p50ms / bare.p50ms);
             ratios.p99.push(r.p99ms / bare.p99ms);
             if (r.hwmKiB && bare.hwmKiB) ratios.rssDeltaMiB.push((r.hwmKiB - bare.hwmKiB) / 1024);
+            if (r.reqPerCpuSec && bare.reqPerCpuSec) ratios.eff.push(r.reqPerCpuSec / bare.reqPerCpuSec);
           }
           if (hono) ratios.vsHono.push(r.rps / hono.rps);
         }
@@ -254,6 +275,9 @@ function summarize(runs, opts) {
           p50Ratio: median(ratios.p50),
           p99Ratio: median(ratios.p99),
           rssDeltaMiB: median(ratios.rssDeltaMiB),
+          reqPerCpuSec: median(mine.map((r) => r.reqPerCpuSec)),
+          effRatio: median(ratios.eff),
+          loadavg1: median(mine.map((r) => r.loadavg1)),
           vsHono: variant === "hono" || variant === "bare" ? null : median(ratios.vsHono),
         };
         if (variant.startsWith("mhttpd")) {
@@ -286,20 +310,21 @@ const f = {
 
 function markdown(summary, meta) {
   const L = [];
-  L.push(`Run ${meta.date}: ${meta.opts.rounds} rounds × ${meta.opts.duration} s per run (warm-up ${meta.opts.warmup} s), ` +
+  L.push(`Run ${meta.date} at commit ${meta.commit?.head ?? "?"}${meta.commit?.dirty ? " (src/ or adapters/ modified in the working tree)" : ""}: ${meta.opts.rounds} rounds × ${meta.opts.duration} s per run (warm-up ${meta.opts.warmup} s), ` +
     `wrk -t1, server ${meta.pinned ? "pinned to CPU 0, wrk to CPU 1" : "not pinned"}; server stderr to /dev/null. ` +
     `Load average before the runs: ${meta.loadBefore.map((x) => x.toFixed(2)).join(", ")}; after: ${meta.loadAfter.map((x) => x.toFixed(2)).join(", ")}.`);
   L.push("");
   L.push("Medians over rounds. Ratios are taken per round against the bare server of the same runtime (and Hono for \"vs Hono\"), then the median. " +
-    `Targets: rps ≥ ${TARGETS.rpsRatio} × bare, p99 ≤ ${TARGETS.p99Ratio} × bare, peak RSS ≤ bare + ${TARGETS.rssDeltaMiB} MiB, rps > Hono.`);
+    `Targets: rps ≥ ${TARGETS.rpsRatio} × bare, p99 ≤ ${TARGETS.p99Ratio} × bare, peak RSS ≤ bare + ${TARGETS.rssDeltaMiB} MiB, rps > Hono. ` +
+    "\"req/CPU-s × bare\" is requests per CPU-second of the server process against bare's: it shows the cost per request even when other load on the machine took CPU time from the server.");
   L.push("");
-  L.push("| workload | runtime | server | req/s | × bare | p50 | p99 | p99 × bare | peak RSS MiB | Δ RSS vs bare | × Hono | errors |");
-  L.push("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  L.push("| workload | runtime | server | req/s | × bare | p50 | p99 | p99 × bare | peak RSS MiB | Δ RSS vs bare | × Hono | req/CPU-s × bare | errors |");
+  L.push("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const r of summary.rows) {
     const p = r.pass ?? {};
     const bare = r.variant === "bare";
     L.push(`| ${r.workload} | ${r.runtime} | ${r.variant} | ${f.k(r.rps)} | ${bare ? "1" : f.r(r.rpsRatio) + f.ok(p.rps)} | ${f.ms(r.p50ms)} | ${f.ms(r.p99ms)} | ` +
-      `${bare ? "1" : f.r(r.p99Ratio) + f.ok(p.p99)} | ${f.mib(r.peakRssMiB)} | ${bare ? "" : f.d(r.rssDeltaMiB) + f.ok(p.rss)} | ${r.vsHono == null ? "" : f.r(r.vsHono) + f.ok(p.vsHono)} | ${r.errors} |`);
+      `${bare ? "1" : f.r(r.p99Ratio) + f.ok(p.p99)} | ${f.mib(r.peakRssMiB)} | ${bare ? "" : f.d(r.rssDeltaMiB) + f.ok(p.rss)} | ${r.vsHono == null ? "" : f.r(r.vsHono) + f.ok(p.vsHono)} | ${bare ? "1" : f.r(r.effRatio)} | ${r.errors} |`);
   }
   L.push("");
   if (summary.vsC) {
@@ -316,6 +341,15 @@ function markdown(summary, meta) {
 // ---------------------------------------------------------------- main
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.report) {
+    // re-render the summary and table of an earlier run's JSON
+    const prev = JSON.parse(readFileSync(opts.report, "utf8"));
+    const o = prev.meta.opts;
+    const variants = [...new Set(prev.runs.map((r) => r.variant))];
+    const summary = summarize(prev.runs, { ...o, variants: ALL_VARIANTS.filter((v) => variants.includes(v)) });
+    process.stdout.write(markdown(summary, prev.meta));
+    return;
+  }
   if (!have("wrk")) {
     console.error("bench: wrk not found; install it with: apt-get install wrk");
     process.exit(1);
@@ -377,15 +411,20 @@ async function main() {
             continue;
           }
           if (opts.warmup > 0) await wrk(s.port, wl, opts.warmup, pinned);
+          const cpu0 = cpuSeconds(s.pid);
           const w = await wrk(s.port, wl, opts.duration, pinned);
+          const cpu1 = cpuSeconds(s.pid);
           Object.assign(run, parseWrk(w.out), procStatus(s.pid));
+          // requests per CPU-second of the server: less sensitive than req/s to other load on the machine
+          run.serverCpuSec = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
+          run.reqPerCpuSec = run.serverCpuSec > 0 && run.requests ? run.requests / run.serverCpuSec : null;
           await s.stop();
           run.ok = run.rps !== null && run.p99ms !== null;
           if (!run.ok) run.error = "could not parse wrk output";
           const file = `r${round}-${workload}-${runtime}-${variant}.txt`;
           writeFileSync(path.join(rawDir, file), `# ${s.cmd.join(" ")}\n# ${w.argv}\n# loadavg ${os.loadavg().join(" ")}\n${w.out}\nVmHWM: ${run.hwmKiB} kB\n`);
           log(`[${n}/${total}] r${round} ${workload} ${runtime} ${variant}: ${f.k(run.rps)} req/s, p50 ${f.ms(run.p50ms)}, p99 ${f.ms(run.p99ms)}, ` +
-            `peak RSS ${f.mib(run.hwmKiB / 1024)} MiB${run.non2xx || run.socketErrors ? `, ${run.non2xx} non-2xx, ${run.socketErrors} socket errors` : ""}`);
+            `peak RSS ${f.mib(run.hwmKiB / 1024)} MiB, server CPU ${run.serverCpuSec?.toFixed(1)} s, load ${run.loadavg1.toFixed(1)}${run.non2xx || run.socketErrors ? `, ${run.non2xx} non-2xx, ${run.socketErrors} socket errors` : ""}`);
           runs.push(run);
         }
       }
@@ -395,7 +434,7 @@ async function main() {
   const summary = summarize(runs, { ...opts, variants });
   const meta = {
     date: new Date().toISOString(), opts, pinned, ncpu, cpuModel, versions, loadBefore, loadAfter: os.loadavg(), notes,
-    kernel: os.release(), targets: TARGETS, cModule: C_MODULE, workloads: WORKLOADS,
+    kernel: os.release(), commit: gitState(), targets: TARGETS, cModule: C_MODULE, workloads: WORKLOADS,
   };
   const md = markdown(summary, meta);
   writeFileSync(path.join(opts.out, `${opts.quick ? "quick" : "latest"}.json`), JSON.stringify({ meta, summary, runs }, null, 1) + "\n");
