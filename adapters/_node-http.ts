@@ -25,14 +25,17 @@ export function nodeHttpBinding(name: string): RuntimeBinding {
       const socket = bindings(c).incoming.socket;
       return { address: socket.localAddress ?? "", port: socket.localPort ?? 0 };
     },
-    // @hono/node-server labels every body text/plain unless told otherwise
-    untypedResponse(c, status, bytes, headers) {
-      const head: Record<string, string | string[] | number> = Object.fromEntries(headers);
-      if (headers.has("set-cookie")) head["set-cookie"] = headers.getSetCookie();
-      head["content-length"] = bytes.length;
-      bindings(c).outgoing.writeHead(status, head).end(bytes);
+    // Replies are written here, not through a Fetch Response: @hono/node-server
+    // without its global Response patch reads every body as a stream (a timer per
+    // response) and labels untyped bodies text/plain.
+    writeReply(c, status, headers, body) {
+      const length = body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
+      const out = bindings(c).outgoing;
+      if (body !== null) headers["content-length"] = String(length);
+      out.writeHead(status, headers);
+      out.end(body ?? undefined);
       // status and length stay visible to middleware (access_log); nothing more is written
-      return new Response(null, { status, headers: { "x-hono-already-sent": "1", "content-length": String(bytes.length) } });
+      return new Response(null, { status, headers: { "x-hono-already-sent": "1", "content-length": String(length) } });
     },
     dropConnection(c) {
       bindings(c).incoming.socket.destroy();

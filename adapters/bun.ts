@@ -59,7 +59,8 @@ await main({
     });
     return {
       port: server.port ?? socket.port,
-      // stop accepting, let requests in flight finish; idle keep-alive connections close
+      // stop accepting; requests in flight finish (their responses say
+      // Connection: close); idle keep-alive connections close now
       close: async () => {
         const stopped = server.stop(false);
         server.closeIdleConnections();
