@@ -77,6 +77,25 @@ export function replyLength(reply: Reply): number {
   return typeof b === "string" ? utf8.encode(b).length : b.byteLength;
 }
 
+/** A reply's headers as a plain record (Set-Cookie as an array), for adapters that
+ * write the response themselves. mhttpd_reply's ctype wins over an added
+ * Content-Type unless it is empty; an empty ctype and none added = no Content-Type. */
+export function replyHeaderRecord(reply: Reply, extra: [string, string][] | undefined): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (extra) {
+    for (const [k, v] of extra) {
+      const key = k.toLowerCase();
+      if (key === "content-type" && reply.ctype !== "") continue;
+      const prev = out[key];
+      if (prev === undefined) out[key] = v;
+      else if (key === "set-cookie") out[key] = Array.isArray(prev) ? [...prev, v] : [prev, v];
+      else out[key] = `${prev}, ${v}`;
+    }
+  }
+  if (reply.ctype !== "") out["content-type"] = reply.ctype;
+  return out;
+}
+
 /** The Response for a reply. An empty ctype must mean no Content-Type at all, but
  * the Fetch API labels a string body text/plain: such bodies go out as bytes,
  * through the runtime's `untyped` hook where the runtime labels bytes too. */
