@@ -6,3 +6,4 @@ export { createApp, type RuntimeBinding, type HandlerOptions } from "./app.ts";
 export { resolveParams } from "./config.ts";
 export { PARAMS, type Params } from "./params.ts";
 export { Logger } from "./log.ts";
+export { createFetchHandler, type FetchHandler, type FetchHandlerOptions, type EdgeFetch } from "./edge.ts";

@@ -1,0 +1,181 @@
+// The core as a platform's Fetch handler: Cloudflare Workers (workerd), Deno
+// Deploy, `deno serve`, Deno.serve. There is no listen step, no socket and no
+// process here: the platform listens, so the parameters about those are refused,
+// and the client's address is whatever the platform says it is.
+//
+//   export default createFetchHandler({ route, params: { allowed_ips: ["10.0.0.0/8"] } });
+//   Deno.serve(createFetchHandler({ route }).fetch);
+import type { Context } from "hono";
+import { createApp, type RuntimeBinding } from "./app.ts";
+import { compileCfg, CfgSyntaxError } from "./cfg/index.ts";
+import { ConfigError, resolveParams } from "./config.ts";
+import { SyncContextStore, type ContextStore } from "./ksr.ts";
+import { Logger, type LogSink } from "./log.ts";
+import { PARAM_NAMES, type Params } from "./params.ts";
+import { resolveCallback, StartupError, type RouteFunction } from "./route.ts";
+
+/** What the platform calls: Workers pass (request, env, ctx), Deno.serve (request, info). */
+export type EdgeFetch = (request: Request, env?: unknown, ctx?: unknown) => Promise<Response>;
+
+export interface FetchHandlerOptions {
+  /** a route function, a route module's namespace (`import * as mod`: its default
+   * export or the one named by event_callback, and its `config`), or .cfg source text */
+  route?: RouteFunction | Record<string, unknown> | string;
+  /** .cfg source text (the same as a string `route`); include_file cannot reach files here */
+  cfg?: string;
+  /** how messages name the route; "route.cfg" for cfg text */
+  routeName?: string;
+  /** parameters; over the route's own config. Listening and connection parameters are refused. */
+  params?: Record<string, unknown>;
+  /** where log lines go (default console.error) */
+  log?: LogSink;
+  /** keeps the global KSR per request across awaits; found by itself when the
+   * platform has AsyncLocalStorage (see contextStore below) */
+  contextStore?: ContextStore;
+}
+
+export interface FetchHandler {
+  fetch: EdgeFetch;
+  /** the parameters in force */
+  params: Params;
+}
+
+/** Parameters about sockets, connections and the process: the platform owns those. */
+const PLATFORM_OWNED: Record<string, string> = {
+  listen_addr: "the platform listens",
+  listen_port: "the platform listens",
+  listen_socket: "the platform listens",
+  workers: "the platform runs the instances",
+  header_timeout: "the platform reads request heads",
+  idle_timeout: "the platform keeps connections",
+  max_connections: "the platform accepts connections",
+  shutdown_timeout: "the platform stops instances",
+};
+
+function platformOwned(name: string): string | undefined {
+  return name.startsWith("tls_") ? "the platform terminates TLS" : PLATFORM_OWNED[name];
+}
+
+/**
+ * The client's address, from the platform:
+ *  - Deno.serve / `deno serve` / Deno Deploy pass `{ remoteAddr }` as the 2nd argument;
+ *  - on Cloudflare Workers the edge sets CF-Connecting-IP (and replaces any the
+ *    client sent). Read only on workerd: anywhere else the client could write it.
+ */
+function platformAddress(request: Request, second: unknown): { address: string; port?: number } {
+  const remote = (second as { remoteAddr?: { hostname?: string; port?: number } } | undefined)?.remoteAddr;
+  if (remote && typeof remote.hostname === "string") return { address: remote.hostname, port: remote.port };
+  if (ON_WORKERD) return { address: request.headers.get("cf-connecting-ip") ?? "" };
+  return { address: "" };
+}
+
+const ON_WORKERD = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";
+
+type EdgeEnv = { address: string; port?: number };
+
+/** AsyncLocalStorage where the platform has one: a global (workerd with nodejs_als
+ * or nodejs_compat sets it), else node:async_hooks (Deno; workerd with
+ * nodejs_compat). Without it the global KSR is right only in the synchronous part
+ * of a route; the KSR argument is always right. */
+async function findContextStore(): Promise<ContextStore | undefined> {
+  type Als = new () => ContextStore;
+  const global = (globalThis as { AsyncLocalStorage?: Als }).AsyncLocalStorage;
+  if (typeof global === "function") return new global();
+  try {
+    const mod = "node:async_hooks"; // a variable: bundlers leave it to the platform
+    const { AsyncLocalStorage } = (await import(/* @vite-ignore */ mod)) as { AsyncLocalStorage: Als };
+    return new AsyncLocalStorage();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The route's function and its own parameters, from whichever form was given. */
+function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Record<string, unknown>; callback(name: string): RouteFunction } {
+  const route = opts.cfg ?? opts.route;
+  if (typeof route === "string") {
+    const file = opts.routeName ?? "route.cfg";
+    let program;
+    try {
+      program = compileCfg(file, { text: route });
+    } catch (e) {
+      throw e instanceof CfgSyntaxError ? new StartupError(e.message) : e;
+    }
+    return {
+      label: `the modparams of ${file}`,
+      config: program.config,
+      callback(eventCallback) {
+        if (eventCallback) throw new StartupError(`${file}: event_callback "${eventCallback}": a KEMI script is a file, which a fetch handler cannot load; pass the KEMI module as route instead`);
+        if (!program.event) throw new StartupError(`${file}: no event_route[microhttpd:request] block`);
+        return program.event;
+      },
+    };
+  }
+  if (typeof route === "function") return { label: "the route", config: {}, callback: () => route as RouteFunction };
+  if (route && typeof route === "object") {
+    const name = opts.routeName ?? "the route module";
+    const config = route.config ?? {};
+    if (typeof config !== "object" || config === null || Array.isArray(config)) {
+      throw new StartupError(`${name}: the exported "config" must be an object of parameters`);
+    }
+    return {
+      label: `the config export of ${name}`,
+      config: config as Record<string, unknown>,
+      callback: (eventCallback) => resolveCallback({ url: name, exports: route, config: config as Record<string, unknown> }, eventCallback),
+    };
+  }
+  throw new StartupError("createFetchHandler: give a route (a function, a module namespace or .cfg text)");
+}
+
+/** Build the fetch handler. Throws a StartupError (a ConfigError for parameters)
+ * when the route or a parameter is wrong, as the host start-up does. */
+export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
+  const given = opts.params ?? {};
+  for (const [name, value] of Object.entries(given)) {
+    const why = value === undefined ? undefined : platformOwned(name);
+    if (why) throw new ConfigError(`${name} has no meaning in a fetch handler (${why})`);
+  }
+  const route = loadEdgeRoute(opts);
+  // A route written for a host (a kamailio.cfg always sets listen_port) stays
+  // deployable: what it says about sockets is dropped, with a note in the log.
+  const own: Record<string, unknown> = {};
+  const dropped: string[] = [];
+  for (const [name, value] of Object.entries(route.config)) {
+    if (platformOwned(name)) dropped.push(name);
+    else own[name] = value;
+  }
+  const fromParams = resolveParams({ route: given, routeLabel: "the params of createFetchHandler" });
+  const fromRoute = resolveParams({ route: own, routeLabel: route.label });
+  const params = { ...fromRoute };
+  for (const name of PARAM_NAMES) if (given[name] !== undefined) (params as Record<string, unknown>)[name] = fromParams[name];
+
+  const logger = new Logger(params.debug, opts.log);
+  if (dropped.length) logger.info(`${route.label}: ${dropped.join(", ")} ignored: the platform listens and keeps the connections`);
+  const fn = route.callback(params.event_callback);
+
+  const binding: RuntimeBinding = {
+    name: ON_WORKERD ? "workerd" : "fetch",
+    getConnInfo: (c: Context) => {
+      const env = c.env as EdgeEnv;
+      return { remote: { address: env.address, port: env.port } };
+    },
+    // Workers say which HTTP version reached the edge
+    httpVersion: (c) => (c.req.raw as Request & { cf?: { httpProtocol?: string } }).cf?.httpProtocol,
+    capsConnections: true,
+  };
+
+  // The store is found once, before the first request: an import may be async.
+  let app: ReturnType<typeof createApp> | undefined;
+  let ready: Promise<unknown> | undefined;
+  const build = (store: ContextStore | undefined) => {
+    app = createApp({ route: fn, params, logger, binding: { ...binding, contextStore: store ?? new SyncContextStore() } });
+  };
+  if (opts.contextStore) build(opts.contextStore);
+
+  const fetch: EdgeFetch = async (request, second, ctx) => {
+    if (!app) await (ready ??= findContextStore().then(build));
+    const env: EdgeEnv = platformAddress(request, second);
+    return app!.fetch(request, env, ctx as never);
+  };
+  return { fetch, params };
+}
