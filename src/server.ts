@@ -35,7 +35,7 @@ export interface Platform {
 }
 
 export const VERSION = "0.1.0";
-export const DEFAULT_ROUTE = new URL("../config/default.ts", import.meta.url).href;
+export const DEFAULT_ROUTE = new URL("../config/default.cfg", import.meta.url).href;
 
 export function fileUrl(path: string, cwd: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return path;
