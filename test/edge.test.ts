@@ -1,0 +1,357 @@
+// The edge: createFetchHandler on the real Cloudflare Workers runtime (the
+// workerd binary of the `workerd` package, on loopback with a generated
+// configuration) and under Deno.serve / `deno serve`, as on Deno Deploy.
+// The worker is test/fixtures/edge/worker.ts bundled by esbuild into one module.
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { build } from "esbuild";
+import { createFetchHandler } from "../src/edge.ts";
+import { FIXTURES, ROOT, httpRequest, rawRequest, sleep } from "./_harness.ts";
+
+const BIN = path.join(ROOT, "node_modules", ".bin");
+const EDGE = path.join(FIXTURES, "edge");
+
+/** key=value lines of an echo body */
+function fields(body: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of body.toString("utf8").split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+/** A child process whose output we keep, stopped with SIGTERM at the end. */
+interface Child {
+  proc: ChildProcess;
+  out(): string;
+  err(): string;
+  stop(): Promise<void>;
+}
+
+function start(cmd: string, args: string[], cwd: string): Child {
+  const proc = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  let out = "";
+  let err = "";
+  proc.stdout!.on("data", (d) => (out += d));
+  proc.stderr!.on("data", (d) => (err += d));
+  const closed = new Promise<void>((resolve) => proc.on("close", () => resolve()));
+  return {
+    proc,
+    out: () => out,
+    err: () => err,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+      const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
+      await closed;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Wait until something accepts connections on the port (or the child dies). */
+async function waitForPort(child: Child, port: number, what: string, timeoutMs = 20000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.proc.exitCode !== null) throw new Error(`${what} exited (${child.proc.exitCode})\n${child.out()}\n${child.err()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: "127.0.0.1", port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`${what} did not listen on ${port} in time\n${child.err()}`);
+    await sleep(50);
+  }
+}
+
+async function waitForText(get: () => string, re: RegExp, timeoutMs = 3000): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  while (!re.test(get())) {
+    if (Date.now() > end) throw new Error(`never matched ${re}:\n${get().slice(-3000)}`);
+    await sleep(20);
+  }
+  return get();
+}
+
+/** workerd's configuration: one service running the bundle, one http socket. */
+function workerdConfig(port: number): string {
+  return `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "mhttpd", worker = .worker) ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "mhttpd") ],
+);
+const worker :Workerd.Worker = (
+  modules = [ (name = "worker.js", esModule = embed "worker.js") ],
+  compatibilityDate = "2025-09-15",
+  # node:async_hooks (the global KSR across awaits) and the node: modules the cfg compiler imports
+  compatibilityFlags = ["nodejs_compat"],
+);
+`;
+}
+
+describe("edge: createFetchHandler refuses what the platform owns", () => {
+  for (const [name, value] of [
+    ["listen_port", 80],
+    ["listen_addr", "0.0.0.0"],
+    ["listen_socket", "127.0.0.1:80"],
+    ["workers", 2],
+    ["max_connections", 10],
+    ["header_timeout", 5],
+    ["idle_timeout", 5],
+    ["shutdown_timeout", 5],
+    ["tls_cert", "/etc/cert.pem"],
+  ] as const) {
+    it(`refuses ${name}, naming it`, () => {
+      assert.throws(() => createFetchHandler({ route: () => {}, params: { [name]: value } }), (e: Error) => {
+        assert.match(e.message, new RegExp(`^${name} has no meaning in a fetch handler \\(the platform \\w+`));
+        return true;
+      });
+    });
+  }
+
+  it("gives the clear message for listen_port", () => {
+    assert.throws(() => createFetchHandler({ route: () => {}, params: { listen_port: 80 } }), {
+      message: "listen_port has no meaning in a fetch handler (the platform listens)",
+    });
+  });
+
+  it("validates the other parameters as start-up does", () => {
+    assert.throws(() => createFetchHandler({ route: () => {}, params: { allowed_ips: "10.0.0.300" } }), /invalid allowed_ips "10.0.0.300" \(from the params of createFetchHandler\)/);
+    assert.throws(() => createFetchHandler({ route: () => {}, params: { nosuch: 1 } }), /unknown parameter "nosuch" in the params of createFetchHandler/);
+  });
+
+  it("refuses a module without the function event_callback names, and cfg text that does not compile", () => {
+    assert.throws(() => createFetchHandler({ route: { default: () => {} }, routeName: "r.ts", params: { event_callback: "nope" } }), /r\.ts has no function for event_callback "nope"/);
+    assert.throws(() => createFetchHandler({ cfg: "loadmodule \"microhttpd.so\"\nevent_route[microhttpd:request] {\n  xinfo(\"x\")\n}\n", routeName: "bad.cfg" }), /bad\.cfg:4:1: expected ";"|bad\.cfg:\d+:\d+/);
+  });
+
+  it("does not believe CF-Connecting-IP off workerd (any client can send it)", async () => {
+    const h = createFetchHandler({ route: (_e, ksr) => ksr.microhttpd.mhttpd_reply(200, "OK", "text/plain", `[${ksr.pv.get("$mhttpd(srcip)")}]`) });
+    const r = await h.fetch(new Request("http://x/", { headers: { "cf-connecting-ip": "10.1.2.3" } }));
+    assert.equal(await r.text(), "[]");
+    const d = await h.fetch(new Request("http://x/"), { remoteAddr: { hostname: "192.0.2.7", port: 4444, transport: "tcp" } });
+    assert.equal(await d.text(), "[192.0.2.7]");
+  });
+});
+
+describe("edge: on workerd (Cloudflare Workers runtime)", () => {
+  let dir: string;
+  let port: number;
+  let workerd: Child;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "mhttpd-edge-"));
+    await build({
+      entryPoints: [path.join(EDGE, "worker.ts")],
+      outfile: path.join(dir, "worker.js"),
+      bundle: true,
+      format: "esm",
+      platform: "neutral",
+      // node: modules come from workerd's nodejs_compat
+      external: ["node:*"],
+      loader: { ".cfg": "text" },
+      logLevel: "error",
+    });
+    port = await freePort();
+    writeFileSync(path.join(dir, "config.capnp"), workerdConfig(port));
+    workerd = start(path.join(BIN, "workerd"), ["serve", "config.capnp", "--verbose"], dir);
+    await waitForPort(workerd, port, "workerd");
+  });
+
+  after(async () => {
+    await workerd?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const get = (target: string, headers: Record<string, string> = {}, body?: string | Buffer, method = body === undefined ? "GET" : "POST") =>
+    httpRequest(port, method, target, { headers: { "CF-Connecting-IP": "203.0.113.9", ...headers }, body });
+
+  describe("TypeScript route (test/fixtures/kemi-route.ts)", () => {
+    it("exposes the $mhttpd variables, srcip from CF-Connecting-IP", async () => {
+      const r = await get("/a/b?x=1", { "X-A": "  padded value" });
+      const f = fields(r.responses[0].body);
+      assert.equal(r.responses[0].status, 200);
+      assert.equal(f.evname, "microhttpd:request (string)");
+      assert.equal(f.method, "GET (string)");
+      assert.equal(f.url, "/a/b (string)");
+      assert.equal(f.version, "HTTP/1.1 (string)");
+      assert.equal(f.size, "0 (number)");
+      assert.equal(f.srcip, "203.0.113.9 (string)");
+      assert.equal(f["h:X-A"], "padded value (string)");
+      assert.equal(f["h:X-Missing get"], "null (object)");
+      assert.equal(f["bad is_null"], "true (boolean)");
+      assert.equal(f.data, "[]");
+      const v6 = fields((await get("/", { "CF-Connecting-IP": "2001:db8::7" })).responses[0].body);
+      assert.equal(v6.srcip, "2001:db8::7 (string)");
+      await waitForText(workerd.err, /ERROR: <script>: pv: unknown \$mhttpd attribute "nosuch"/);
+    });
+
+    it("gives the body as data and its byte length as size", async () => {
+      const f = fields((await get("/", {}, "héllo=1")).responses[0].body);
+      assert.equal(f.method, "POST (string)");
+      assert.equal(f.size, "8 (number)");
+      assert.equal(f.data, "[héllo=1]");
+    });
+
+    it("echoes a binary body byte for byte", async () => {
+      const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+      const r = await get("/binary", {}, bytes);
+      assert.equal(r.responses[0].status, 200);
+      assert.equal(r.responses[0].headers["content-type"], "application/octet-stream");
+      assert.deepEqual(r.responses[0].body, bytes);
+    });
+
+    it("sends the route's codes and content type; refused codes answer 500", async () => {
+      for (const code of [200, 201, 404, 503, 599]) {
+        const r = await get(`/code/${code}`);
+        assert.equal(r.responses[0].status, code);
+        assert.equal(r.responses[0].headers["content-type"], "text/plain");
+        assert.equal(r.responses[0].body.toString(), `code ${code}\n`);
+      }
+      for (const code of [100, 600, "abc"]) assert.equal((await get(`/code/${code}`)).responses[0].status, 500, `code ${code}`);
+    });
+
+    it("sends no body for 204, no Content-Type for an empty ctype", async () => {
+      const r204 = await get("/code/204");
+      assert.equal(r204.responses[0].status, 204);
+      assert.equal(r204.responses[0].body.length, 0);
+      const untyped = await get("/ctype-empty");
+      assert.equal(untyped.responses[0].status, 200);
+      assert.equal(untyped.responses[0].headers["content-type"], undefined);
+      assert.equal(untyped.responses[0].body.toString(), "no content type\n");
+    });
+
+    it("keeps the first of two replies", async () => {
+      const r = await get("/twice");
+      assert.equal(r.responses[0].status, 200);
+      assert.equal(r.responses[0].body.toString(), "first reply\n");
+    });
+
+    it("answers 500 when the route sends no reply, throws or rejects, and keeps serving", async () => {
+      for (const target of ["/noreply", "/throw", "/reject", "/exit-noreply"]) {
+        const r = await get(target);
+        assert.equal(r.responses[0].status, 500, target);
+        assert.equal(r.responses[0].body.toString(), "Internal Server Error\n");
+      }
+      assert.equal((await get("/reply-then-throw")).responses[0].body.toString(), "replied before throw\n");
+      assert.equal((await get("/exit")).responses[0].body.toString(), "replied before exit\n");
+      await waitForText(workerd.err, /ERROR: <core>: route failed on GET \/throw: Error: thrown on purpose/);
+      await waitForText(workerd.err, /WARNING: <core>: route ended without a reply for GET \/noreply: sending 500/);
+      assert.equal((await get("/")).responses[0].status, 200);
+    });
+
+    it("keeps 100 concurrent async requests apart (global KSR across awaits)", async () => {
+      const rs = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => get(`/async?i=${i}`, { "X-Id": String(i) }, `body-${i}`)),
+      );
+      rs.forEach((r, i) => assert.equal(r.responses[0]?.body.toString(), `${i}:body-${i}:/async`));
+    });
+
+    it("drop: the client gets no complete response", async () => {
+      const r = await get("/drop");
+      assert.equal(r.responses.filter((x) => x.status === 200).length, 0);
+    });
+
+    it("allowed_ips admits and refuses by CF-Connecting-IP", async () => {
+      const allowed = { "X-Fixture": "allowed" };
+      for (const ip of ["10.1.2.3", "10.1.2.254", "2001:db8::1"]) {
+        const r = await get("/", { ...allowed, "CF-Connecting-IP": ip });
+        assert.equal(r.responses[0].status, 200, ip);
+        assert.equal(fields(r.responses[0].body).srcip, `${ip} (string)`);
+      }
+      for (const ip of ["10.1.3.1", "127.0.0.1", "2001:db9::1"]) {
+        const r = await get("/", { ...allowed, "CF-Connecting-IP": ip });
+        assert.equal(r.responses[0].status, 403, ip);
+        assert.equal(r.responses[0].body.toString(), "Forbidden\n");
+      }
+      // no CF-Connecting-IP (not through Cloudflare's edge): no address, refused
+      const bare = await rawRequest(port, "GET / HTTP/1.1\r\nHost: x\r\nX-Fixture: allowed\r\n\r\n");
+      assert.equal(bare.responses[0].status, 403);
+    });
+  });
+
+  describe(".cfg route given as text (test/fixtures/edge/route.cfg)", () => {
+    const cfg = { "X-Fixture": "cfg" };
+
+    it("runs the event_route with the $mhttpd variables, srcip from CF-Connecting-IP", async () => {
+      const r = await get("/hello", { ...cfg, "X-A": "a" }, "payload");
+      assert.equal(r.responses[0].status, 200);
+      assert.equal(r.responses[0].body.toString(), "method=POST\nurl=/hello\nsrcip=203.0.113.9\nh:X-A=a\ndata=[payload]\n");
+    });
+
+    it("follows the reply rules: codes, 204 without body, empty ctype without Content-Type", async () => {
+      const nf = await get("/missing/x", cfg);
+      assert.equal(nf.responses[0].status, 404);
+      assert.equal(nf.responses[0].body.toString(), "no /missing/x\n");
+      const nc = await get("/nocontent", cfg);
+      assert.equal(nc.responses[0].status, 204);
+      assert.equal(nc.responses[0].body.length, 0);
+      const untyped = await get("/ctype-empty", cfg);
+      assert.equal(untyped.responses[0].headers["content-type"], undefined);
+      assert.equal(untyped.responses[0].body.toString(), "no content type\n");
+    });
+
+    it("answers 500 when the route ends without a reply", async () => {
+      assert.equal((await get("/noreply", cfg)).responses[0].status, 500);
+    });
+
+    it("drops the listen_port the cfg sets, with a note", async () => {
+      await waitForText(workerd.err, /INFO: <core>: the modparams of route\.cfg: listen_port ignored: the platform listens/);
+    });
+  });
+});
+
+describe("edge: under Deno (Deno.serve and deno serve, as on Deno Deploy)", () => {
+  const deno = path.join(BIN, "deno");
+  const perms = ["--allow-net", "--allow-read", "--allow-env"];
+
+  it("Deno.serve(handler.fetch): srcip from remoteAddr, allowed_ips on it, async requests apart", async () => {
+    const child = start(deno, ["run", ...perms, path.join(EDGE, "deno-serve.ts")], ROOT);
+    try {
+      const text = await waitForText(child.out, /deno edge listening on (\d+)/, 30000);
+      const port = Number(/deno edge listening on (\d+)/.exec(text)![1]);
+      // CF-Connecting-IP means nothing here: the address is the socket's
+      const r = await httpRequest(port, "GET", "/", { headers: { "CF-Connecting-IP": "10.9.9.9" } });
+      assert.equal(r.responses[0].status, 200);
+      assert.equal(fields(r.responses[0].body).srcip, "127.0.0.1 (string)");
+      const rs = await Promise.all(Array.from({ length: 50 }, (_, i) => httpRequest(port, "POST", "/async", { headers: { "X-Id": String(i) }, body: `b${i}` })));
+      rs.forEach((x, i) => assert.equal(x.responses[0]?.body.toString(), `${i}:b${i}:/async`));
+      assert.equal((await httpRequest(port, "GET", "/code/204")).responses[0].status, 204);
+    } finally {
+      await child.stop();
+    }
+  });
+
+  it("deno serve with the handler as default export", async () => {
+    const port = await freePort();
+    const child = start(deno, ["serve", ...perms, "--host", "127.0.0.1", "--port", String(port), path.join(EDGE, "deno-default.ts")], ROOT);
+    try {
+      await waitForPort(child, port, "deno serve", 30000);
+      const r = await httpRequest(port, "GET", "/x", { headers: { "X-A": "v" } });
+      const f = fields(r.responses[0].body);
+      assert.equal(f.srcip, "127.0.0.1 (string)");
+      assert.equal(f["h:X-A"], "v (string)");
+      assert.equal((await httpRequest(port, "GET", "/throw")).responses[0].status, 500);
+    } finally {
+      await child.stop();
+    }
+  });
+});
