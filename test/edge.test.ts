@@ -150,6 +150,12 @@ describe("edge: createFetchHandler refuses what the platform owns", () => {
     const d = await h.fetch(new Request("http://x/"), { remoteAddr: { hostname: "192.0.2.7", port: 4444, transport: "tcp" } });
     assert.equal(await d.text(), "[192.0.2.7]");
   });
+  it("applies allowed_ips to Deno's remoteAddr", async () => {
+    const h = createFetchHandler({ route: (_e, ksr) => ksr.microhttpd.mhttpd_reply(200, "OK", "text/plain", "in"), params: { allowed_ips: "192.0.2.0/24" } });
+    const info = (hostname: string) => ({ remoteAddr: { hostname, port: 4444, transport: "tcp" } });
+    assert.equal((await h.fetch(new Request("http://x/"), info("192.0.2.7"))).status, 200);
+    assert.equal((await h.fetch(new Request("http://x/"), info("198.51.100.1"))).status, 403);
+  });
 });
 
 describe("edge: on workerd (Cloudflare Workers runtime)", () => {
