@@ -73,10 +73,10 @@ const ON_WORKERD = (globalThis as { navigator?: { userAgent?: string } }).naviga
 
 type EdgeEnv = { address: string; port?: number };
 
-/** AsyncLocalStorage where the platform has one: a global (workerd with nodejs_als
- * or nodejs_compat sets it), else node:async_hooks (Deno; workerd with
- * nodejs_compat). Without it the global KSR is right only in the synchronous part
- * of a route; the KSR argument is always right. */
+/** AsyncLocalStorage where the platform has one: a global AsyncLocalStorage if
+ * the platform sets one, else node:async_hooks (Deno; workerd only with the
+ * nodejs_compat or nodejs_als flag). Without it the global KSR is right only in
+ * the synchronous part of a route; the KSR argument is always right. */
 async function findContextStore(): Promise<ContextStore | undefined> {
   type Als = new () => ContextStore;
   const global = (globalThis as { AsyncLocalStorage?: Als }).AsyncLocalStorage;

@@ -91,19 +91,25 @@ async function waitForText(get: () => string, re: RegExp, timeoutMs = 3000): Pro
   return get();
 }
 
-/** workerd's configuration: one service running the bundle, one http socket. */
-function workerdConfig(port: number): string {
-  return `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [ (name = "mhttpd", worker = .worker) ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "mhttpd") ],
-);
-const worker :Workerd.Worker = (
-  modules = [ (name = "worker.js", esModule = embed "worker.js") ],
+/** workerd's configuration: the suite's worker and the shipped entry (edge/worker.ts),
+ * each a service with its own http socket, as \`wrangler.toml\` would have them. */
+function workerdConfig(ports: { suite: number; entry: number }): string {
+  const worker = (name: string) => `(
+  modules = [ (name = "${name}", esModule = embed "${name}") ],
   compatibilityDate = "2025-09-15",
   # node:async_hooks (the global KSR across awaits) and the node: modules the cfg compiler imports
   compatibilityFlags = ["nodejs_compat"],
+)`;
+  return `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "suite", worker = .suite), (name = "entry", worker = .entry) ],
+  sockets = [
+    (name = "suite", address = "127.0.0.1:${ports.suite}", http = (), service = "suite"),
+    (name = "entry", address = "127.0.0.1:${ports.entry}", http = (), service = "entry"),
+  ],
 );
+const suite :Workerd.Worker = ${worker("suite.js")};
+const entry :Workerd.Worker = ${worker("entry.js")};
 `;
 }
 
@@ -161,25 +167,30 @@ describe("edge: createFetchHandler refuses what the platform owns", () => {
 describe("edge: on workerd (Cloudflare Workers runtime)", () => {
   let dir: string;
   let port: number;
+  let entryPort: number;
   let workerd: Child;
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), "mhttpd-edge-"));
-    await build({
-      entryPoints: [path.join(EDGE, "worker.ts")],
-      outfile: path.join(dir, "worker.js"),
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      // node: modules come from workerd's nodejs_compat
-      external: ["node:*"],
-      loader: { ".cfg": "text" },
-      logLevel: "error",
-    });
+    for (const [entry, out] of [[path.join(EDGE, "worker.ts"), "suite.js"], [path.join(ROOT, "edge", "worker.ts"), "entry.js"]]) {
+      await build({
+        entryPoints: [entry],
+        outfile: path.join(dir, out),
+        bundle: true,
+        format: "esm",
+        platform: "neutral",
+        // node: modules come from workerd's nodejs_compat
+        external: ["node:*"],
+        loader: { ".cfg": "text" },
+        logLevel: "error",
+      });
+    }
     port = await freePort();
-    writeFileSync(path.join(dir, "config.capnp"), workerdConfig(port));
+    entryPort = await freePort();
+    writeFileSync(path.join(dir, "config.capnp"), workerdConfig({ suite: port, entry: entryPort }));
     workerd = start(path.join(BIN, "workerd"), ["serve", "config.capnp", "--verbose"], dir);
     await waitForPort(workerd, port, "workerd");
+    await waitForPort(workerd, entryPort, "workerd");
   });
 
   after(async () => {
@@ -323,6 +334,14 @@ describe("edge: on workerd (Cloudflare Workers runtime)", () => {
       await waitForText(workerd.err, /INFO: <core>: the modparams of route\.cfg: listen_port ignored: the platform listens/);
     });
   });
+
+  it("serves the shipped entry, edge/worker.ts (the default route)", async () => {
+    const r = await httpRequest(entryPort, "POST", "/hello", { body: "x=1" });
+    assert.equal(r.responses[0].status, 200);
+    assert.equal(r.responses[0].headers["content-type"], "text/html");
+    assert.equal(r.responses[0].body.toString(), "<html><body>OK</body></html>");
+    await waitForText(workerd.err, /INFO: <script>: request: POST - url: \/hello - data: \[x=1\]/);
+  });
 });
 
 describe("edge: under Deno (Deno.serve and deno serve, as on Deno Deploy)", () => {
@@ -356,6 +375,18 @@ describe("edge: under Deno (Deno.serve and deno serve, as on Deno Deploy)", () =
       assert.equal(f.srcip, "127.0.0.1 (string)");
       assert.equal(f["h:X-A"], "v (string)");
       assert.equal((await httpRequest(port, "GET", "/throw")).responses[0].status, 500);
+    } finally {
+      await child.stop();
+    }
+  });
+  it("deno serve edge/worker.ts (the shipped entry)", async () => {
+    const port = await freePort();
+    const child = start(deno, ["serve", ...perms, "--host", "127.0.0.1", "--port", String(port), path.join(ROOT, "edge", "worker.ts")], ROOT);
+    try {
+      await waitForPort(child, port, "deno serve", 30000);
+      const r = await httpRequest(port, "GET", "/");
+      assert.equal(r.responses[0].status, 200);
+      assert.equal(r.responses[0].body.toString(), "<html><body>OK</body></html>");
     } finally {
       await child.stop();
     }
