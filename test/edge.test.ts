@@ -282,9 +282,14 @@ describe("edge: on workerd (Cloudflare Workers runtime)", () => {
       rs.forEach((r, i) => assert.equal(r.responses[0]?.body.toString(), `${i}:body-${i}:/async`));
     });
 
-    it("drop: the client gets no complete response", async () => {
-      const r = await get("/drop");
-      assert.equal(r.responses.filter((x) => x.status === 200).length, 0);
+    it("drop closes the connection without a response, even after a reply", async () => {
+      for (const target of ["/drop", "/reply-then-drop"]) {
+        const r = await get(target);
+        assert.equal(r.responses.length, 0, target);
+        assert.equal(r.raw.length, 0, target);
+        assert.ok(r.serverClosed, target);
+      }
+      assert.equal((await get("/")).responses[0].status, 200);
     });
 
     it("allowed_ips admits and refuses by CF-Connecting-IP", async () => {
