@@ -29,8 +29,9 @@ export interface FetchHandlerOptions {
   params?: Record<string, unknown>;
   /** where log lines go (default console.error) */
   log?: LogSink;
-  /** keeps the global KSR per request across awaits; found by itself when the
-   * platform has AsyncLocalStorage (see contextStore below) */
+  /** keeps the global KSR per request across awaits. By default one
+   * AsyncLocalStorage shared by every handler of the isolate, where the platform
+   * has one; a store given here must be the same for every handler. */
   contextStore?: ContextStore;
 }
 
@@ -77,6 +78,15 @@ type EdgeEnv = { address: string; port?: number };
  * the platform sets one, else node:async_hooks (Deno; workerd only with the
  * nodejs_compat or nodejs_als flag). Without it the global KSR is right only in
  * the synchronous part of a route; the KSR argument is always right. */
+let sharedStore: Promise<ContextStore> | undefined;
+
+/** One store for every handler of the isolate: the global KSR reads the store
+ * installed last, so handlers with stores of their own would not find each
+ * other's requests. */
+function contextStore(): Promise<ContextStore> {
+  return (sharedStore ??= findContextStore().then((store) => store ?? new SyncContextStore()));
+}
+
 async function findContextStore(): Promise<ContextStore | undefined> {
   type Als = new () => ContextStore;
   const global = (globalThis as { AsyncLocalStorage?: Als }).AsyncLocalStorage;
@@ -178,13 +188,13 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
   // The store is found once, before the first request: an import may be async.
   let app: ReturnType<typeof createApp> | undefined;
   let ready: Promise<unknown> | undefined;
-  const build = (store: ContextStore | undefined) => {
-    app = createApp({ route: fn, params, logger, binding: { ...binding, contextStore: store ?? new SyncContextStore() } });
+  const build = (store: ContextStore) => {
+    app = createApp({ route: fn, params, logger, binding: { ...binding, contextStore: store } });
   };
   if (opts.contextStore) build(opts.contextStore);
 
   const fetch: EdgeFetch = async (request, second, ctx) => {
-    if (!app) await (ready ??= findContextStore().then(build));
+    if (!app) await (ready ??= contextStore().then(build));
     const env: EdgeEnv = platformAddress(request, second);
     return app!.fetch(request, env, ctx as never);
   };

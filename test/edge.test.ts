@@ -340,6 +340,15 @@ describe("edge: on workerd (Cloudflare Workers runtime)", () => {
     });
   });
 
+  it("keeps async requests apart on every handler of one worker (one store for all)", async () => {
+    // by now all three handlers of the fixture worker exist; the global KSR must
+    // still find the request of the one that runs it
+    const rs = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => get("/async", { "X-Fixture": i % 2 ? "allowed" : "ts", "CF-Connecting-IP": "10.1.2.3", "X-Id": String(i) }, `m${i}`)),
+    );
+    rs.forEach((r, i) => assert.equal(r.responses[0]?.body.toString(), `${i}:m${i}:/async`));
+  });
+
   it("serves the shipped entry, edge/worker.ts (the default route)", async () => {
     const r = await httpRequest(entryPort, "POST", "/hello", { body: "x=1" });
     assert.equal(r.responses[0].status, 200);
