@@ -74,10 +74,6 @@ const ON_WORKERD = (globalThis as { navigator?: { userAgent?: string } }).naviga
 
 type EdgeEnv = { address: string; port?: number };
 
-/** AsyncLocalStorage where the platform has one: a global AsyncLocalStorage if
- * the platform sets one, else node:async_hooks (Deno; workerd only with the
- * nodejs_compat or nodejs_als flag). Without it the global KSR is right only in
- * the synchronous part of a route; the KSR argument is always right. */
 let sharedStore: Promise<ContextStore> | undefined;
 
 /** One store for every handler of the isolate: the global KSR reads the store
@@ -87,13 +83,17 @@ function contextStore(): Promise<ContextStore> {
   return (sharedStore ??= findContextStore().then((store) => store ?? new SyncContextStore()));
 }
 
+/** AsyncLocalStorage where the platform has one: a global AsyncLocalStorage if
+ * the platform sets one, else node:async_hooks (Deno; workerd only with the
+ * nodejs_compat or nodejs_als flag). Without it the global KSR is right only in
+ * the synchronous part of a route; the KSR argument is always right. */
 async function findContextStore(): Promise<ContextStore | undefined> {
   type Als = new () => ContextStore;
   const global = (globalThis as { AsyncLocalStorage?: Als }).AsyncLocalStorage;
   if (typeof global === "function") return new global();
   try {
     const mod = "node:async_hooks"; // a variable: bundlers leave it to the platform
-    const { AsyncLocalStorage } = (await import(/* @vite-ignore */ mod)) as { AsyncLocalStorage: Als };
+    const { AsyncLocalStorage } = (await import(mod)) as { AsyncLocalStorage: Als };
     return new AsyncLocalStorage();
   } catch {
     return undefined;
