@@ -176,7 +176,10 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
       if (logBytes) (c as Context<Env>).set("bytes", replyLength(ctx.reply));
       if (binding.writeReply) {
         const { status, body } = ctx.reply;
-        return binding.writeReply(c, status, replyHeaderRecord(ctx.reply, ctx.replyHeaders), body instanceof ArrayBuffer ? new Uint8Array(body) : body);
+        const headers = replyHeaderRecord(ctx.reply, ctx.replyHeaders);
+        // written now, so the draining middleware below cannot add it afterwards
+        if (lifecycle.draining) headers["connection"] = "close";
+        return binding.writeReply(c, status, headers, body instanceof ArrayBuffer ? new Uint8Array(body) : body);
       }
       return replyResponse(ctx.reply, ctx.replyHeaders, untyped && ((status, bytes, headers) => untyped(c, status, bytes, headers)));
     }

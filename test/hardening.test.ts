@@ -43,6 +43,15 @@ function statusOf(r: RawResult): number | undefined {
   return r.responses[0]?.status ?? (line ? Number(line[1]) : undefined);
 }
 
+/** Wait until the server's stderr holds `text` at least `n` times. */
+async function waitForCount(srv: Server, text: string, n: number, timeoutMs = 8000) {
+  const end = Date.now() + timeoutMs;
+  while (srv.stderr().split(text).length - 1 < n) {
+    if (Date.now() > end) throw new Error(`stderr of ${srv.runtime} never held ${n} × ${JSON.stringify(text)}`);
+    await sleep(20);
+  }
+}
+
 async function healthy(srv: Server) {
   const r = await httpRequest(srv.port, "GET", "/ok");
   assert.equal(r.responses[0]?.status, 200, `${srv.runtime} still answers`);
@@ -175,6 +184,16 @@ for (const runtime of RUNTIMES) {
       await healthy(srv);
     });
 
+    it("refuses CR, LF or NUL in what the route puts on the wire, with a clear error", async () => {
+      const r = await httpRequest(srv.port, "GET", "/inject");
+      assert.equal(r.responses[0]?.status, 200);
+      assert.equal(r.responses[0].body.toString(), "clean\n");
+      assert.equal(r.responses[0].headers["x-injected"], undefined);
+      await waitForLog(srv, /inject rc=-1,-1/);
+      assert.match(srv.stderr(), /invalid reason parameter: contains CR, LF or NUL/);
+      assert.match(srv.stderr(), /invalid content type parameter: contains CR, LF or NUL/);
+    });
+
     it("keeps a throwing route to its own request", async () => {
       const [a, b] = await Promise.all([httpRequest(srv.port, "GET", "/throw"), httpRequest(srv.port, "GET", "/ok")]);
       assert.equal(a.responses[0]?.status, 500);
@@ -242,8 +261,9 @@ for (const runtime of RUNTIMES) {
   describe(`shutdown on ${runtime}`, () => {
     it("answers every accepted request, then exits 0", async () => {
       const srv = await startServer(runtime, [ROUTE, ...LOCAL]);
-      const inflight = Array.from({ length: 20 }, () => rawRequest(srv.port, get("/slow", { "X-Ms": "700" }), { timeoutMs: 8000 }));
-      await sleep(300);
+      const inflight = Array.from({ length: 20 }, () => rawRequest(srv.port, get("/slow", { "X-Ms": "1000" }), { timeoutMs: 10000 }));
+      // signal once all 20 are in the route: accepted, not merely connecting
+      await waitForCount(srv, "slow route started", 20);
       const exited = srv.stop("SIGTERM");
       const results = await Promise.all(inflight);
       for (const r of results) {
@@ -260,8 +280,8 @@ for (const runtime of RUNTIMES) {
       { skip: runtime === "bun" ? "Bun 1.4.5 never answers requests pipelined behind a pending async route, shutdown or not (docs/limits-and-security.md)" : false },
       async () => {
         const srv = await startServer(runtime, [ROUTE, ...LOCAL]);
-        const pipelined = rawRequest(srv.port, get("/slow", { "X-Ms": "700" }) + get("/ok"), { expect: 2, timeoutMs: 8000 });
-        await sleep(300);
+        const pipelined = rawRequest(srv.port, get("/slow", { "X-Ms": "1000" }) + get("/ok"), { expect: 2, timeoutMs: 10000 });
+        await waitForLog(srv, /slow route started/, 8000);
         const exited = srv.stop("SIGTERM");
         // the response in flight tells the client the connection closes; a request
         // pipelined behind it is either answered (with close too) or left for the
