@@ -1,0 +1,65 @@
+// The hardening parameters' parsing and the client-address rules, without a server.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { clientAddress, ipMatcher } from "../src/client-ip.ts";
+import { ConfigError, resolveParams } from "../src/config.ts";
+import { parseAllowedIps } from "../src/ip.ts";
+import { parseSeconds, parseSize } from "../src/params.ts";
+
+describe("hardening parameters", () => {
+  it("reads sizes as bytes with k and m suffixes", () => {
+    assert.equal(parseSize("65536", 1, 2 ** 30), 65536);
+    assert.equal(parseSize("64k", 1, 2 ** 30), 65536);
+    assert.equal(parseSize(" 1M ", 1, 2 ** 30), 1048576);
+    assert.equal(parseSize(4096, 1, 2 ** 30), 4096);
+    for (const bad of ["", "1.5k", "-1", "10x", "1g", "k", 0, 1.5]) assert.throws(() => parseSize(bad, 1, 2 ** 30), /expected a size/, String(bad));
+  });
+
+  it("reads times as seconds with fractions", () => {
+    assert.equal(parseSeconds("10", 0.05, 86400), 10);
+    assert.equal(parseSeconds("0.5", 0.05, 86400), 0.5);
+    assert.equal(parseSeconds(2.25, 0.05, 86400), 2.25);
+    for (const bad of ["", "1s", "-1", "0", ".5", "1e3", "100000"]) assert.throws(() => parseSeconds(bad, 0.05, 86400), /expected seconds/, bad);
+  });
+
+  it("has the documented defaults and takes flags and environment", () => {
+    const p = resolveParams({});
+    assert.deepEqual(
+      [p.max_body_size, p.max_header_size, p.header_timeout, p.body_timeout, p.idle_timeout, p.route_timeout, p.max_connections, p.shutdown_timeout, p.trusted_proxies],
+      [1048576, 16384, 10, 30, 60, 30, 10000, 10, []],
+    );
+    const q = resolveParams({ cli: { max_body_size: "64k", header_timeout: "2" }, env: { MHTTPD_ROUTE_TIMEOUT: "0.5", MHTTPD_TRUSTED_PROXIES: "10.0.0.0/8, ::1" } });
+    assert.equal(q.max_body_size, 65536);
+    assert.equal(q.header_timeout, 2);
+    assert.equal(q.route_timeout, 0.5);
+    assert.deepEqual(q.trusted_proxies, ["10.0.0.0/8", "::1"]);
+    assert.throws(() => resolveParams({ cli: { max_body_size: "10x" } }), (e: Error) => e instanceof ConfigError && /invalid max_body_size "10x" \(from --max-body-size\)/.test(e.message));
+    assert.throws(() => resolveParams({ cli: { max_connections: "0" } }), /invalid max_connections/);
+  });
+});
+
+describe("client address", () => {
+  const trusted = ipMatcher(parseAllowedIps("127.0.0.0/8, 10.0.0.0/255.0.0.0, fd00::/8"));
+
+  it("matches IPv4, IPv4-mapped, IPv6 and CIDR ranges", () => {
+    assert.ok(trusted("127.0.0.1"));
+    assert.ok(trusted("::ffff:127.0.0.1"));
+    assert.ok(trusted("10.200.3.4"));
+    assert.ok(trusted("fd12:3456::1"));
+    assert.ok(!trusted("11.0.0.1"));
+    assert.ok(!trusted("fe80::1"));
+    assert.ok(!trusted("not an ip"));
+    assert.ok(ipMatcher(["::/0"])("2001:db8::1"));
+    assert.ok(ipMatcher(["0.0.0.0/0"])("8.8.8.8"));
+  });
+
+  it("is the peer unless the peer is a trusted proxy", () => {
+    assert.equal(clientAddress("192.0.2.1", "10.9.9.9", undefined), "192.0.2.1");
+    assert.equal(clientAddress("192.0.2.1", "10.9.9.9", trusted), "192.0.2.1", "an untrusted peer's header is ignored");
+    assert.equal(clientAddress("127.0.0.1", null, trusted), "127.0.0.1");
+    assert.equal(clientAddress("127.0.0.1", "6.6.6.6, 192.0.2.7, 10.1.1.1", trusted), "192.0.2.7", "nearest untrusted hop");
+    assert.equal(clientAddress("127.0.0.1", "10.1.1.1, 10.2.2.2", trusted), "127.0.0.1", "all hops trusted: the peer");
+    assert.equal(clientAddress("127.0.0.1", "192.0.2.7, garbage", trusted), "127.0.0.1", "garbage: believe nothing");
+    assert.equal(clientAddress("::1", "[2001:db8::5]", ipMatcher(["::1"])), "2001:db8::5");
+  });
+});
