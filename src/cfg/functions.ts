@@ -43,7 +43,7 @@ function xlogAt(level: number): FunctionSpec {
     module: "xlog",
     doc: "log the formatted message at a fixed level; returns 1",
     forms: [["fmt"]],
-    run: (x, [m]) => (x.ctx.logger.log(level, fmt(m)(x.ctx), "<script>"), 1),
+    run: (x, args) => (x.ctx.logger.log(level, fmt(args[0])(x.ctx), "<script>"), 1),
   };
 }
 
@@ -73,10 +73,11 @@ export const FUNCTIONS: Record<string, FunctionSpec> = {
     module: "microhttpd",
     doc: "mhttpd_reply(code, reason, ctype, body): queue the reply; 1 when queued, -1 when refused or when a reply was already queued",
     forms: [["igp", "fmt", "fmt", "fmt"]],
-    run(x, [code, reason, ctype, body], pos) {
+    run(x, args, pos) {
       const ctx = x.ctx;
       if (ctx.reply) return -1; // the first reply wins; the C module logs nothing here
-      const r = buildReply((code as Getter)(ctx), fmt(reason)(ctx), fmt(ctype)(ctx), fmt(body)(ctx));
+      // (no destructuring of args: JavaScriptCore allocates an iterator for it)
+      const r = buildReply((args[0] as Getter)(ctx), fmt(args[1])(ctx), fmt(args[2])(ctx), fmt(args[3])(ctx));
       if (!r.reply) {
         runtimeError(ctx, pos, `mhttpd_reply: ${r.error}`);
         return -1;

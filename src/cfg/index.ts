@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { RequestContext } from "../context.ts";
 import { L_DBG } from "../log.ts";
 import { PARAMS, type ParamName } from "../params.ts";
 import { shvStore, varStore } from "../pv.ts";
@@ -23,6 +24,8 @@ export { CfgSyntaxError } from "./lexer.ts";
 
 export const EVENT_ROUTE = "microhttpd:request";
 const DEFAULT_MAX_WHILE = 100;
+/** what the reused run state points to between requests */
+const IDLE = undefined as unknown as RequestContext;
 
 export interface CfgProgram {
   file: string;
@@ -161,14 +164,20 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
   if (main) {
     const run = main;
     let pending: string[] | null = notes.length ? notes : null;
+    const x: Exec = { ctx: IDLE, flags: 0, ret: 1, depth: 0, maxWhile };
     program.event = (_evname, ksr) => {
       const ctx = ksr.ctx!;
       if (pending) {
         for (const n of pending) ctx.logger.log(L_DBG, n, "<core>");
         pending = null;
       }
-      const x: Exec = { ctx, flags: 0, ret: 1, depth: 0, maxWhile };
+      // a cfg route runs synchronously to its end, so one state object serves every request
+      x.ctx = ctx;
+      x.flags = 0;
+      x.ret = 1;
+      x.depth = 0;
       run(x);
+      x.ctx = IDLE;
     };
   }
   return program;

@@ -116,8 +116,7 @@ export function compilePv(spec: string, pos: Pos): CfgPv {
     if (e instanceof PvError) throw new CfgSyntaxError(pos, e.message);
     throw e;
   }
-  const set = pv.set ? (ctx: RequestContext, v: Value) => pv.set!(ctx, v) : undefined;
-  return { spec, get: (ctx) => pv.get(ctx), set };
+  return { spec, get: pv.get, set: pv.set };
 }
 
 /** A formatted string ("a $var(x) b"), split once into parts; null prints "<null>". */
@@ -142,14 +141,37 @@ export function compileFormat(text: string, pos: Pos): { constant?: string; get:
     const c = parts[0];
     return { constant: c, get: () => c };
   }
-  if (parts.length === 1) {
-    const g = parts[0] as Getter;
-    return { get: (ctx) => printValue(g(ctx)) };
+  // literal, getter, literal, getter, ..., literal: concatenated by a closure made
+  // for the count, as a template literal would (a loop with += is slower on JSC)
+  const lits: string[] = [];
+  const gets: Getter[] = [];
+  let pending = "";
+  for (const p of parts) {
+    if (typeof p === "string") pending += p;
+    else {
+      lits.push(pending);
+      gets.push(p);
+      pending = "";
+    }
+  }
+  lits.push(pending);
+  const pv = printValue;
+  const [l0, l1, l2, l3, l4] = lits;
+  const [g0, g1, g2, g3] = gets;
+  switch (gets.length) {
+    case 1:
+      return { get: (ctx) => l0 + pv(g0(ctx)) + l1 };
+    case 2:
+      return { get: (ctx) => l0 + pv(g0(ctx)) + l1 + pv(g1(ctx)) + l2 };
+    case 3:
+      return { get: (ctx) => l0 + pv(g0(ctx)) + l1 + pv(g1(ctx)) + l2 + pv(g2(ctx)) + l3 };
+    case 4:
+      return { get: (ctx) => l0 + pv(g0(ctx)) + l1 + pv(g1(ctx)) + l2 + pv(g2(ctx)) + l3 + pv(g3(ctx)) + l4 };
   }
   return {
     get: (ctx) => {
-      let out = "";
-      for (const p of parts) out += typeof p === "string" ? p : printValue(p(ctx));
+      let out = lits[0];
+      for (let i = 0; i < gets.length; i++) out += pv(gets[i](ctx)) + lits[i + 1];
       return out;
     },
   };
