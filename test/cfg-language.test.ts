@@ -66,8 +66,8 @@ describe("cfg preprocessor", () => {
     assert.throws(() => compileCfg(path.join(dir, "bad.cfg")), /bad\.cfg:1:14: cannot read include file .*nope\.cfg/);
   });
   it("unbalanced conditionals are errors", () => {
-    assert.match(compileError("#!ifdef X\nexit;"), /without a matching #!endif/);
-    assert.match(compileError("#!endif"), /#!endif without a matching/);
+    assert.match(compileError("#!ifdef X\nexit;") ?? "", /without a matching #!endif/);
+    assert.match(compileError("#!endif") ?? "", /#!endif without a matching/);
   });
 });
 
@@ -189,12 +189,12 @@ describe("cfg truth and return codes", () => {
 
 describe("cfg statements: switch, while, assignment", () => {
   const sw = makeRunner(
-    'switch ($mhttpd(url)) {\n case "/a":\n  $var(o) = "a";\n case "/b":\n  $var(o) = $var(o) + "b";\n  break;\n case /"^/re[0-9]+$":\n  $var(o) = "re";\n  break;\n default:\n  $var(o) = "default";\n}\n' +
+    '$var(o) = "";\nswitch ($mhttpd(url)) {\n case "/a":\n  $var(o) = "a";\n case "/b":\n  $var(o) = $var(o) + "b";\n  break;\n case /"^/re[0-9]+$":\n  $var(o) = "re";\n  break;\n default:\n  $var(o) = "default";\n}\n' +
       reply("$var(o)"),
   );
   it("switch on strings falls through until break", () => {
     assert.equal(sw({ url: "/a" }).body, "ab");
-    assert.equal(sw({ url: "/b" }).body.endsWith("b"), true);
+    assert.equal(sw({ url: "/b" }).body, "b");
   });
   it('switch with a /"regex" case and a default', () => {
     assert.equal(sw({ url: "/re42" }).body, "re");
