@@ -93,6 +93,8 @@ for (const runtime of RUNTIMES) {
       assert.equal(statusOf(r), 431);
       const many = await rawRequest(srv.port, get("/ok", Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`X-H${i}`, "v".repeat(50)]))));
       assert.equal(statusOf(many), 431, "many small headers count too");
+      const huge = await rawRequest(srv.port, get("/ok", { "X-Huge": "h".repeat(100 * 1024) }));
+      assert.equal(statusOf(huge), 431, "far over every runtime's own limit too");
       const fine = await rawRequest(srv.port, get("/ok", { "X-Big": "b".repeat(6 * 1024) }));
       assert.equal(fine.responses[0]?.status, 200, "a head under the limit passes");
     });
@@ -103,6 +105,19 @@ for (const runtime of RUNTIMES) {
       assert.doesNotMatch(r.raw, /^HTTP\/1\.1 200/);
       await healthy(srv);
     });
+
+    it(
+      "closes a connection that trickles its head past header_timeout",
+      { skip: runtime === "bun" ? "Bun times heads by inactivity (idleTimeout): a head trickled byte by byte is not cut (docs/limits-and-security.md)" : false },
+      async () => {
+        const t0 = Date.now();
+        const lines = Array.from({ length: 40 }, (_, i) => `X-Drip-${i}: x\r\n`);
+        const r = await rawRequest(srv.port, ["GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\n", ...lines, "\r\n"], { gapMs: 250, timeoutMs: 15000 });
+        assert.ok(r.serverClosed || statusOf(r) === 408, `408 or closed (after ${Date.now() - t0} ms)`);
+        assert.notEqual(statusOf(r), 200);
+        assert.ok(Date.now() - t0 < 9000, "before the whole head was sent");
+      },
+    );
 
     it("answers 408 and closes when the body stops arriving (body_timeout)", async () => {
       const r = await holdOpen(srv.port, "POST /size HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nonly-part-of-it", 15000);
