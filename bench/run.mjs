@@ -324,7 +324,7 @@ function markdown(summary, meta) {
     const p = r.pass ?? {};
     const bare = r.variant === "bare";
     L.push(`| ${r.workload} | ${r.runtime} | ${r.variant} | ${f.k(r.rps)} | ${bare ? "1" : f.r(r.rpsRatio) + f.ok(p.rps)} | ${f.ms(r.p50ms)} | ${f.ms(r.p99ms)} | ` +
-      `${bare ? "1" : f.r(r.p99Ratio) + f.ok(p.p99)} | ${f.mib(r.peakRssMiB)} | ${bare ? "" : f.d(r.rssDeltaMiB) + f.ok(p.rss)} | ${r.vsHono == null ? "" : f.r(r.vsHono) + f.ok(p.vsHono)} | ${bare ? "1" : f.r(r.effRatio)} | ${r.errors} |`);
+      `${bare ? "1" : f.r(r.p99Ratio) + f.ok(p.p99)} | ${f.mib(r.peakRssMiB)} | ${bare ? "" : f.d(r.rssDeltaMiB) + f.ok(p.rss)} | ${r.vsHono == null ? "" : f.r(r.vsHono) + f.ok(p.vsHono)} | ${bare ? (r.reqPerCpuSec ? "1" : "–") : f.r(r.effRatio)} | ${r.errors} |`);
   }
   L.push("");
   if (summary.vsC) {

@@ -16,3 +16,5 @@ const handlers: Record<string, (req: Request, server: any) => Response | Promise
 const fetch = handlers[workload];
 Bun.serve({ hostname: "127.0.0.1", port, fetch });
 console.log(`bare listening on http://127.0.0.1:${port} (bun)`);
+// exit normally on SIGTERM, so that --cpu-prof writes its profile (bench/profile.mjs)
+process.on("SIGTERM", () => process.exit(0));

@@ -14,3 +14,5 @@ const handlers: Record<string, Deno.ServeHandler> = {
 };
 Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, handlers[workload]);
 console.log(`bare listening on http://127.0.0.1:${port} (deno)`);
+// exit at once on SIGTERM (the benchmark stops every server that way)
+Deno.addSignalListener("SIGTERM", () => Deno.exit(0));

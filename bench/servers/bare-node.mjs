@@ -24,3 +24,5 @@ const handlers = {
 createServer(handlers[workload]).listen(port, "127.0.0.1", () => {
   console.log(`bare listening on http://127.0.0.1:${port} (node)`);
 });
+// exit normally on SIGTERM, so that --cpu-prof writes its profile (bench/profile.mjs)
+process.on("SIGTERM", () => process.exit(0));

@@ -7,3 +7,5 @@ const port = Number(process.argv[2]);
 const app = benchApp(process.argv[3] ?? "hello", getConnInfo);
 Bun.serve({ hostname: "127.0.0.1", port, fetch: app.fetch });
 console.log(`hono listening on http://127.0.0.1:${port} (bun)`);
+// exit normally on SIGTERM, so that --cpu-prof writes its profile (bench/profile.mjs)
+process.on("SIGTERM", () => process.exit(0));
