@@ -6,7 +6,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { compileCfg } from "../src/cfg/index.ts";
+import { compileCfg, loadCfgRoute } from "../src/cfg/index.ts";
+import { RequestContext } from "../src/context.ts";
+import { Logger } from "../src/log.ts";
+import { pathToFileURL } from "node:url";
+import { CFG_DIR } from "./fixtures/cfg/_run.ts";
 import { compileEre } from "../src/cfg/values.ts";
 import { compileError, evalBody, evalExpr, makeRunner } from "./fixtures/cfg/_run.ts";
 
@@ -371,5 +375,53 @@ describe("cfg top level and start-up errors", () => {
   it("a missing event route is an error only when the route is asked for", () => {
     const p = compileCfg("/x/t.cfg", { text: head });
     assert.equal(p.event, undefined);
+  });
+});
+
+describe("cfg control flow details", () => {
+  it("if/else without braces and else-if chains", () => {
+    const run = makeRunner(
+      'if ($mhttpd(url) == "/a") xinfo("a");\nelse if ($mhttpd(url) == "/b") xinfo("b");\nelse xinfo("other");\n' + reply("done"),
+    );
+    assert.deepEqual(run({ url: "/b" }).logs, ["INFO: <script>: b"]);
+    assert.deepEqual(run({ url: "/z" }).logs, ["INFO: <script>: other"]);
+  });
+  it("route by string name and by variable; a missing dynamic route logs an error", () => {
+    const src =
+      'loadmodule "xlog.so"\nloadmodule "pv.so"\nloadmodule "microhttpd.so"\nroute["NAMED"] { return 5; }\nroute[OTHER] { return 6; }\n' +
+      'event_route[microhttpd:request] {\n $var(a) = route("NAMED");\n $var(r) = $(mhttpd(url){s.select,1,/});\n $var(b) = route($var(r));\n mhttpd_reply("200", "OK", "text/plain", "$var(a) $var(b)");\n}\n';
+    const run = makeRunner(src, { wrap: false });
+    assert.equal(run({ url: "/OTHER" }).body, "5 6");
+    const missing = run({ url: "/NOPE" });
+    assert.equal(missing.body, "5 -1");
+    assert.match(missing.logs[0], /inline\.cfg:9: route\(NOPE\): no such route/);
+  });
+  it("return ends the event route; break inside if leaves the switch", () => {
+    assert.deepEqual(makeRunner(`${reply("x")}\nreturn;\nxinfo("after");`)().logs, []);
+    assert.equal(evalBody(`$var(s) = "";\nswitch (1) {\n case 1:\n  if (1) { break; }\n  $var(s) = "no";\n default:\n  $var(s) = $var(s) + "no";\n}\n${reply("[$var(s)]")}`), "[]");
+  });
+});
+
+describe("KEMI from a .cfg", () => {
+  const ctxFor = (url: string) => new RequestContext(new Request(`http://x${url}`), { remoteAddress: "127.0.0.1" }, new Uint8Array(0), new Logger(-5, () => {}));
+  it("a TypeScript module: the export named by event_callback is the route", async () => {
+    const route = await loadCfgRoute(pathToFileURL(path.join(CFG_DIR, "kemi-ts.cfg")).href);
+    assert.equal(route.config.event_callback, "on_request");
+    const ctx = ctxFor("/k");
+    await route.callback("on_request")("microhttpd:request", ctx.ksr);
+    assert.equal(ctx.reply?.body, "microhttpd:request /k");
+    assert.throws(() => route.callback("nope"), /event_callback "nope": no such function in .*kemi-route\.ts \(functions: on_request\)/);
+  });
+  it("event_callback without a KEMI script, and no event route, are start-up errors", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "mhttpd-cfg-"));
+    writeFileSync(path.join(dir, "x.cfg"), 'loadmodule "microhttpd.so"\n');
+    const route = await loadCfgRoute(pathToFileURL(path.join(dir, "x.cfg")).href);
+    assert.throws(() => route.callback("fn"), /event_callback "fn" needs a KEMI script/);
+    assert.throws(() => route.callback(""), /no event_route\[microhttpd:request\] block/);
+  });
+  it("a missing script file is a start-up error", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "mhttpd-cfg-"));
+    writeFileSync(path.join(dir, "x.cfg"), 'loadmodule "app_jsdt.so"\nloadmodule "microhttpd.so"\nmodparam("app_jsdt", "load", "gone.js")\n');
+    await assert.rejects(loadCfgRoute(pathToFileURL(path.join(dir, "x.cfg")).href), /cannot load the KEMI script .*gone\.js .*no such file/);
   });
 });
