@@ -20,6 +20,7 @@ export function nodeHttpBinding(name: string): RuntimeBinding {
     getConnInfo,
     contextStore: new AsyncLocalStorage(),
     capsConnections: true,
+    limitsHeadSize: true, // maxHeaderSize, set in listenNodeHttp
     httpVersion: (c) => `HTTP/${bindings(c).incoming.httpVersion}`,
     localAddress: (c) => {
       const socket = bindings(c).incoming.socket;

@@ -43,6 +43,9 @@ export interface RuntimeBinding {
   /** the runtime refuses connections beyond max_connections itself; without it the
    * core answers 503 to requests beyond max_connections in flight */
   capsConnections?: boolean;
+  /** the runtime answers 431 beyond max_header_size itself; without it the core
+   * measures each head (which costs building the request's Headers) */
+  limitsHeadSize?: boolean;
   /** called as each request arrives, before anything else (per-request runtime knobs) */
   onRequest?(c: Context): void;
 }
@@ -125,11 +128,13 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
         logger.warn(`max_connections ${params.max_connections} requests in flight: answering 503`);
         return plain(503, "Service Unavailable\n", { connection: "close", "retry-after": "1" });
       }
-      const target = c.req.url.slice(c.req.url.indexOf("/", c.req.url.indexOf("//") + 2));
-      const head = headSize(c.req.raw, target);
-      if (head > params.max_header_size) {
-        logger.dbg(`request head of about ${head} bytes is over max_header_size ${params.max_header_size}: 431`);
-        return plain(431, "Request Header Fields Too Large\n", { connection: "close" });
+      if (!binding.limitsHeadSize) {
+        const target = c.req.url.slice(c.req.url.indexOf("/", c.req.url.indexOf("//") + 2));
+        const head = headSize(c.req.raw, target);
+        if (head > params.max_header_size) {
+          logger.dbg(`request head of about ${head} bytes is over max_header_size ${params.max_header_size}: 431`);
+          return plain(431, "Request Header Fields Too Large\n", { connection: "close" });
+        }
       }
       await next();
     } finally {
