@@ -1,7 +1,7 @@
 // Summaries of CPU profiles: self time per function, inclusive time per function
 // (each sample counted once per function however deep the recursion), and time by
 // bucket (mhttpd src/, hono, @hono/node-server, runtime internals, GC, idle).
-//   node bench/profile-summary.mjs FILE.cpuprofile [top]
+//   node bench/profile-summary.mjs FILE.cpuprofile [top] [last-seconds] [requests]
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -21,8 +21,10 @@ export function bucket(url, name) {
 
 const short = (url) => (url ? url.replace(/^.*\/(node_modules\/|work\/main\/)/, "").replace(/^file:\/\//, "") : "");
 
-/** From a Chrome .cpuprofile (Node, Bun). */
-export function summarize(profile, top = 25) {
+/** From a Chrome .cpuprofile (Node, Bun, Deno through the inspector). Each sample
+ * weighs its time delta (µs); with windowUs only the last windowUs of the profile
+ * count (the load, without start-up and module loading). */
+export function summarize(profile, top = 25, windowUs = Infinity) {
   const byId = new Map();
   const parent = new Map();
   for (const n of profile.nodes) {
@@ -34,22 +36,30 @@ export function summarize(profile, top = 25) {
   const buckets = new Map();
   let total = 0;
   let busy = 0;
+  const deltas = profile.timeDeltas ?? [];
+  const times = [];
+  let t = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) times.push((t += deltas[i] ?? 0));
+  const from = (times[times.length - 1] ?? 0) - windowUs;
   const key = (n) => `${n.callFrame.functionName || "(anonymous)"} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
-  for (const id of profile.samples) {
-    const n = byId.get(id);
+  for (let i = 0; i < profile.samples.length; i++) {
+    if (times[i] < from) continue;
+    const n = byId.get(profile.samples[i]);
     if (!n) continue;
-    total++;
+    // the time up to the next sample is this sample's
+    const w = deltas[i + 1] ?? deltas[i] ?? 0;
+    total += w;
     const name = n.callFrame.functionName;
-    if (name !== "(idle)") busy++;
+    if (name !== "(idle)") busy += w;
     const b = bucket(n.callFrame.url, name);
-    buckets.set(b, (buckets.get(b) ?? 0) + 1);
-    self.set(key(n), (self.get(key(n)) ?? 0) + 1);
+    buckets.set(b, (buckets.get(b) ?? 0) + w);
+    self.set(key(n), (self.get(key(n)) ?? 0) + w);
     const seen = new Set();
     for (let cur = n; cur; cur = byId.get(parent.get(cur.id))) {
       const k = key(cur);
       if (!seen.has(k)) {
         seen.add(k);
-        incl.set(k, (incl.get(k) ?? 0) + 1);
+        incl.set(k, (incl.get(k) ?? 0) + w);
       }
     }
   }
@@ -109,11 +119,12 @@ function finish(total, busy, self, incl, buckets, top) {
   return { total, busy, self: sorted(self).slice(0, top), incl: sorted(incl).slice(0, top), buckets: sorted(buckets) };
 }
 
-export function formatSummary(s) {
+export function formatSummary(s, requests) {
   const pct = (n, of) => `${((100 * n) / of).toFixed(1)}%`;
-  const L = [`samples: ${s.total}, busy (not idle): ${s.busy}`];
-  L.push("-- by bucket (% of busy samples)");
-  for (const [k, n] of s.buckets) if (k !== "(idle)") L.push(`  ${pct(n, s.busy).padStart(6)}  ${k}`);
+  const per = (n) => (requests ? `${(n / requests).toFixed(2).padStart(7)} µs/req` : "");
+  const L = [`profiled ${(s.total / 1e6).toFixed(2)} s, busy (not idle) ${(s.busy / 1e6).toFixed(2)} s${requests ? `, ${requests} requests: ${(s.busy / requests).toFixed(2)} µs of CPU per request` : ""}`];
+  L.push("-- by bucket (% of busy time)");
+  for (const [k, n] of s.buckets) if (k !== "(idle)") L.push(`  ${pct(n, s.busy).padStart(6)} ${per(n)}  ${k}`);
   L.push("-- self time (% of busy)");
   for (const [k, n] of s.self) if (!k.startsWith("(idle)")) L.push(`  ${pct(n, s.busy).padStart(6)}  ${k}`);
   L.push("-- inclusive time (% of busy)");
@@ -124,6 +135,8 @@ export function formatSummary(s) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = process.argv[2];
   const top = Number(process.argv[3] ?? 30);
+  const windowS = Number(process.argv[4] ?? Infinity);
+  const requests = Number(process.argv[5]) || undefined;
   const data = JSON.parse(readFileSync(file, "utf8"));
-  console.log(formatSummary(data.nodes ? summarize(data, top) : summarizeTicks(data, top)));
+  console.log(formatSummary(data.nodes ? summarize(data, top, windowS * 1e6) : summarizeTicks(data, top), requests));
 }

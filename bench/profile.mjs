@@ -51,7 +51,7 @@ function freePort() {
   });
 }
 
-function command(runtime, variant, wl, port, dir) {
+function command(runtime, variant, wl, port, dir, iport) {
   const file = variant === "bare" ? path.join(BENCH, "servers", `bare-${runtime}.${runtime === "node" ? "mjs" : "ts"}`)
     : variant === "hono" ? path.join(BENCH, "servers", `hono-${runtime}.ts`)
     : path.join(ROOT, "adapters", `${runtime}.ts`);
@@ -61,7 +61,7 @@ function command(runtime, variant, wl, port, dir) {
   const tsx = variant !== "bare" ? ["--import", "tsx"] : [];
   if (runtime === "node") return [process.execPath, "--cpu-prof", `--cpu-prof-dir=${dir}`, ...tsx, file, ...args];
   if (runtime === "bun") return [path.join(BIN, "bun"), "--cpu-prof", `--cpu-prof-dir=${dir}`, file, ...args];
-  return [path.join(BIN, "deno"), "run", "--allow-net", "--allow-read", "--allow-env", `--inspect=127.0.0.1:${port + 1}`, file, ...args];
+  return [path.join(BIN, "deno"), "run", "--allow-net", "--allow-read", "--allow-env", `--inspect=127.0.0.1:${iport}`, file, ...args];
 }
 
 async function profile(runtime, variant, workload) {
@@ -70,8 +70,9 @@ async function profile(runtime, variant, workload) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const cmd = command(runtime, variant, wl, port, dir);
-  const proc = spawn("taskset", ["-c", "0", ...cmd], { cwd: dir, stdio: ["ignore", "pipe", "ignore"] });
+  const iport = await freePort(); // Deno's inspector
+  const cmd = command(runtime, variant, wl, port, dir, iport);
+  const proc = spawn("taskset", ["-c", "0", ...cmd], { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] });
   const exited = new Promise((r) => proc.on("exit", r));
   await new Promise((resolve, reject) => {
     let out = "";
@@ -88,21 +89,26 @@ async function profile(runtime, variant, workload) {
   // Deno: the inspector client records while wrk runs (both on CPU 1)
   let cdp;
   if (runtime === "deno") {
-    cdp = spawn("taskset", ["-c", "1", path.join(BIN, "deno"), "run", "-A", path.join(BENCH, "cdp-profile.ts"), String(port + 1), String(o.duration + 1), path.join(dir, "deno.cpuprofile")], { stdio: ["ignore", "pipe", "inherit"] });
+    cdp = spawn("taskset", ["-c", "1", path.join(BIN, "deno"), "run", "-A", path.join(BENCH, "cdp-profile.ts"), String(iport), String(o.duration + 1), path.join(dir, "deno.cpuprofile")], { stdio: ["ignore", "pipe", "inherit"] });
     await new Promise((r) => cdp.stdout.once("data", r));
   }
   const w = spawnSync("taskset", wrkArgs, { encoding: "utf8" });
   if (cdp) await new Promise((r) => cdp.on("exit", r));
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(w.stdout)?.[1];
+  const requests = Number(/(\d+) requests in/.exec(w.stdout)?.[1]) || undefined;
   proc.kill("SIGTERM"); // every server here exits normally on SIGTERM, which writes the profile
   const t = setTimeout(() => proc.kill("SIGKILL"), 15000);
   await exited;
   clearTimeout(t);
-  const f = readdirSync(dir).find((n) => n.endsWith(".cpuprofile"));
+  // the main thread's profile (Node also writes one for tsx's loader thread: ...0.001 is the main one)
+  const f = readdirSync(dir).filter((n) => n.endsWith(".cpuprofile")).sort()[0];
   if (!f) throw new Error(`${runtime} ${variant}: no .cpuprofile written in ${dir}`);
-  const summary = summarize(JSON.parse(readFileSync(path.join(dir, f), "utf8")), o.top);
+  // the last `duration` seconds before the exit: the load, not the start-up
+  // (Deno's inspector profile covers exactly the wrk run, and a second of idle after it)
+  const whole = runtime === "deno";
+  const summary = summarize(JSON.parse(readFileSync(path.join(dir, f), "utf8")), o.top, whole ? Infinity : (o.duration - 0.5) * 1e6);
   console.log(`\n===== ${runtime} ${variant} ${workload}: ${rps} req/s under the profiler`);
-  console.log(formatSummary(summary));
+  console.log(formatSummary(summary, requests && (whole ? requests : Math.round((requests * (o.duration - 0.5)) / o.duration))));
 }
 
 for (const workload of o.workloads) for (const runtime of o.runtimes) for (const variant of o.variants) await profile(runtime, variant, workload);
