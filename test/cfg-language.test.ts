@@ -149,6 +149,13 @@ describe("ERE to JavaScript", () => {
 });
 
 describe("cfg truth and return codes", () => {
+  it("!, && and || use C truth (non-zero), selval too", () => {
+    assert.equal(evalExpr("!(-1)"), "0");
+    assert.equal(evalExpr("-1 && 2"), "1");
+    assert.equal(evalExpr("0 || -3"), "1");
+    assert.equal(evalExpr('selval(-1, "a", "b")'), "a");
+    assert.equal(evalBody(`if (-1 && 1) { ${reply("yes")} } else { ${reply("no")} }`), "yes");
+  });
   it("if is true only for values > 0", () => {
     assert.equal(evalBody(`if (-1) { ${reply("yes")} } else { ${reply("no")} }`), "no");
     assert.equal(evalBody(`if ("2") { ${reply("yes")} } else { ${reply("no")} }`), "yes");
@@ -158,11 +165,11 @@ describe("cfg truth and return codes", () => {
     const r = makeRunner(`pv_isset("$vn(nothing)");\n$var(a) = $rc;\nif (!pv_isset("$vn(nothing)")) { ${reply("unset rc=$var(a)")} }`)();
     assert.equal(r.body, "unset rc=-1");
   });
-  it("route(NAME) returns its return value and sets $retcode; return 0 stops the script", () => {
+  it("route(NAME) in an expression is 1 when it returned > 0; $retcode has the value; return 0 stops the script", () => {
     const src =
       'loadmodule "xlog.so"\nloadmodule "pv.so"\nloadmodule "microhttpd.so"\n' +
       'route[THREE] { return 3; }\nroute[ZERO] { mhttpd_reply("200", "OK", "text/plain", "from zero"); return 0; }\nroute[PLAIN] { $var(p) = 1; }\n' +
-      'event_route[microhttpd:request] {\n if (route(THREE) == 3) { $var(r) = $retcode; }\n route(PLAIN);\n $var(p2) = $rc;\n' +
+      'event_route[microhttpd:request] {\n if (route(THREE) == 1) { $var(r) = $retcode; }\n route(PLAIN);\n $var(p2) = $rc;\n' +
       ' if ($mhttpd(url) == "/zero") { route(ZERO); xinfo("not reached"); }\n mhttpd_reply("200", "OK", "text/plain", "r=$var(r) p=$var(p2)");\n}\n';
     const run = makeRunner(src, { wrap: false });
     assert.equal(run().body, "r=3 p=1");
@@ -389,12 +396,12 @@ describe("cfg control flow details", () => {
   it("route by string name and by variable; a missing dynamic route logs an error", () => {
     const src =
       'loadmodule "xlog.so"\nloadmodule "pv.so"\nloadmodule "microhttpd.so"\nroute["NAMED"] { return 5; }\nroute[OTHER] { return 6; }\n' +
-      'event_route[microhttpd:request] {\n $var(a) = route("NAMED");\n $var(r) = $(mhttpd(url){s.select,1,/});\n $var(b) = route($var(r));\n mhttpd_reply("200", "OK", "text/plain", "$var(a) $var(b)");\n}\n';
+      'event_route[microhttpd:request] {\n route("NAMED");\n $var(a) = $rc;\n $var(r) = $(mhttpd(url){s.select,1,/});\n route($var(r));\n $var(b) = $rc;\n mhttpd_reply("200", "OK", "text/plain", "$var(a) $var(b)");\n}\n';
     const run = makeRunner(src, { wrap: false });
     assert.equal(run({ url: "/OTHER" }).body, "5 6");
     const missing = run({ url: "/NOPE" });
     assert.equal(missing.body, "5 -1");
-    assert.match(missing.logs[0], /inline\.cfg:9: route\(NOPE\): no such route/);
+    assert.match(missing.logs[0], /inline\.cfg:10: route\(NOPE\): no such route/);
   });
   it("return ends the event route; break inside if leaves the switch", () => {
     assert.deepEqual(makeRunner(`${reply("x")}\nreturn;\nxinfo("after");`)().logs, []);

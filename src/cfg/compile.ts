@@ -19,7 +19,10 @@ export interface CompileEnv extends FnEnv {
   referenced: { name: string; pos: Pos }[];
 }
 
+/** if / while: true when > 0 (action.c) */
 const truth = (v: Value) => (typeof v === "number" ? v > 0 : toInt(v) > 0);
+/** !, &&, || and selval: C truth, non-zero (rvalue.c) */
+const nonzero = (v: Value) => (typeof v === "number" ? v !== 0 : toInt(v) !== 0);
 const bool = (b: boolean) => (b ? 1 : 0);
 
 function isNullPv(e: Expr) {
@@ -53,11 +56,14 @@ export function compileExpr(e: Expr, env: CompileEnv): Eval {
         return r > 0 ? 1 : 0;
       };
     }
-    case "route":
-      return compileRouteCall(e.target, e.pos, env);
+    case "route": {
+      // an action in an expression is 1 when it returned > 0, else 0 (rvalue.c); $rc has the value
+      const call = compileRouteCall(e.target, e.pos, env);
+      return (x) => (call(x) > 0 ? 1 : 0);
+    }
     case "selval": {
       const [c, a, b] = [compileExpr(e.c, env), compileExpr(e.a, env), compileExpr(e.b, env)];
-      return (x) => (truth(c(x)) ? a(x) : b(x));
+      return (x) => (nonzero(c(x)) ? a(x) : b(x));
     }
     case "un":
       return compileUnary(e.op, e.e, e.pos, env);
@@ -79,6 +85,7 @@ function compileRouteCall(target: string | Expr, pos: Pos, env: CompileEnv): Eva
     const route = env.routes.get(n);
     if (!route) {
       runtimeError(x.ctx, pos, `route(${n}): no such route`);
+      script.rc = -1;
       return -1;
     }
     return callRoute(x, route, pos);
@@ -89,7 +96,7 @@ function compileUnary(op: string, operand: Expr, pos: Pos, env: CompileEnv): Eva
   const v = compileExpr(operand, env);
   switch (op) {
     case "!":
-      return (x) => bool(!truth(v(x)));
+      return (x) => bool(!nonzero(v(x)));
     case "-":
       return (x) => -toInt(v(x)) | 0;
     case "~":
@@ -161,9 +168,9 @@ function compileBinary(op: string, le: Expr, re: Expr, pos: Pos, env: CompileEnv
   const int2 = (f: (a: number, b: number) => number): Eval => (x) => f(toInt(l(x)), toInt(r(x)));
   switch (op) {
     case "||":
-      return (x) => bool(truth(l(x)) || truth(r(x)));
+      return (x) => bool(nonzero(l(x)) || nonzero(r(x)));
     case "&&":
-      return (x) => bool(truth(l(x)) && truth(r(x)));
+      return (x) => bool(nonzero(l(x)) && nonzero(r(x)));
     case "+":
       return (x) => {
         const a = l(x);
