@@ -72,7 +72,7 @@ export function compileExpr(e: Expr, env: CompileEnv): Eval {
   }
 }
 
-function compileRouteCall(target: string | Expr, pos: Pos, env: CompileEnv): Eval {
+function compileRouteCall(target: string | Expr, pos: Pos, env: CompileEnv): (x: Exec) => number {
   if (typeof target === "string") {
     env.referenced.push({ name: target, pos });
     let route: ReturnType<typeof env.routes.get>;
