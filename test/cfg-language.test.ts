@@ -335,6 +335,16 @@ describe("cfg functions", () => {
       'event_route[microhttpd:request] {\n route_if_exists("HELLO");\n $var(rc) = $rc;\n if (!check_route_exists("NOPE")) { $var(hh) = $var(hh) + " nope"; }\n mhttpd_reply("200", "OK", "text/plain", "$var(hh) $var(rc)");\n}\n';
     assert.equal(makeRunner(src, { wrap: false })().body, "hello nope 2");
   });
+  it("jansson_get reads a JSON path from the body", () => {
+    const src =
+      'loadmodule "xlog.so"\nloadmodule "pv.so"\nloadmodule "jansson.so"\nloadmodule "microhttpd.so"\nevent_route[microhttpd:request] {\n' +
+      ' if (!jansson_get("user.name", "$mhttpd(data)", "$var(name)")) { mhttpd_reply("400", "Bad Request", "text/plain", "bad json"); exit; }\n' +
+      ' jansson_get("user.tags[1]", "$mhttpd(data)", "$var(tag)");\n jansson_get("n", "$mhttpd(data)", "$var(n)");\n' +
+      ' mhttpd_reply("200", "OK", "text/plain", "$var(name) $var(tag) $(var(n){s.int})");\n}\n';
+    const run = makeRunner(src, { wrap: false });
+    assert.equal(run({ method: "POST", body: '{"user":{"name":"ann","tags":["a","b"]},"n":41}' }).body, "ann b 41");
+    assert.equal(run({ method: "POST", body: "not json" }).status, 400);
+  });
   it("unknown function, wrong argument count, module not loaded, bad literal code", () => {
     assert.match(compileError("sl_send_reply(200, \"OK\");") ?? "", /inline\.cfg:6:1: unknown function sl_send_reply\(\)/);
     assert.match(compileError('xinfo("a", "b");') ?? "", /xinfo\(\) takes 1 argument\(s\), got 2/);

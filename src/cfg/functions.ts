@@ -131,6 +131,37 @@ export const FUNCTIONS: Record<string, FunctionSpec> = {
   },
 };
 
+/** "a.b[0].c" -> the value inside parsed JSON, or undefined. */
+function jsonPath(doc: unknown, path: string): unknown {
+  let cur = doc;
+  for (const part of path.match(/[^.[\]]+|\[\d+\]/g) ?? []) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    const key = part.startsWith("[") ? Number(part.slice(1, -1)) : part;
+    cur = (cur as Record<string | number, unknown>)[key];
+  }
+  return cur;
+}
+
+FUNCTIONS.jansson_get = {
+  module: "jansson",
+  doc: 'jansson_get(path, json, "$var(dst)"): the value at path ("a.b[0]") of the JSON text into dst (strings as text, integers as integers, others as JSON); 1, or -1 when the JSON is invalid or the path is absent',
+  forms: [["fmt", "fmt", "pvname"]],
+  run(x, args, pos) {
+    const dst = pvOf(args[2]);
+    if (!dst.set) return (runtimeError(x.ctx, pos, `jansson_get: ${dst.spec} is read-only`), -1);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(fmt(args[1])(x.ctx));
+    } catch {
+      return -1;
+    }
+    const v = jsonPath(doc, fmt(args[0])(x.ctx));
+    if (v === undefined) return -1;
+    dst.set(x.ctx, typeof v === "string" ? v : typeof v === "number" && Number.isInteger(v) ? v : typeof v === "boolean" ? (v ? 1 : 0) : JSON.stringify(v));
+    return 1;
+  },
+};
+
 /** Compile one argument for its declared kind. */
 function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
   const text = a.v;

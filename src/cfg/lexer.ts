@@ -26,7 +26,7 @@ export class CfgSyntaxError extends Error {
     readonly pos: Pos,
     msg: string,
   ) {
-    super(`${pos.file}:${pos.line}:${pos.col}: ${msg}`);
+    super(pos.line > 0 ? `${pos.file}:${pos.line}:${pos.col}: ${msg}` : `${pos.file}: ${msg}`);
   }
 }
 

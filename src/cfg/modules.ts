@@ -25,6 +25,7 @@ export const MODULES: Record<string, ModuleSpec> = {
   },
   pv: { doc: "$var, $vn, $shv, pv_isset(), pv_unset(), is_int()", params: { shvset: "str", varset: "str" } },
   cfgutils: { doc: "check_route_exists(), route_if_exists()", params: { initial_probability: "int", hash_file: "str" } },
+  jansson: { doc: "jansson_get()", params: {} },
   app_jsdt: { doc: 'KEMI in JavaScript: modparam("app_jsdt", "load", "file.js") with microhttpd event_callback', params: { load: "str", mode: "int" } },
   ...Object.fromEntries(SIP_ONLY.map((m) => [m, { doc: "SIP only: accepted and ignored", params: {}, ignored: true }])),
 };
