@@ -3,6 +3,7 @@
 // (results/*.json), and a realistic service from test/fixtures/cfg/app.cfg.
 // The shared reference lives beside the clone (<clone>/../shared).
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -260,6 +261,9 @@ for (const runtime of RUNTIMES) {
       const back = JSON.parse(r.body);
       assert.deepEqual(back.data, JSON.parse(payload));
       assert.equal(back.size, Buffer.byteLength(payload));
+      assert.equal(back.md5, createHash("md5").update(payload).digest("hex"));
+      assert.equal(back.msg_len, Buffer.byteLength("héllo"));
+      assert.equal((await get("/echo", { "Content-Type": "application/json" }, "POST", "[1,2]")).status, 400);
       assert.equal((await get("/echo", { "Content-Type": "text/plain" }, "POST", "x")).status, 415);
       assert.equal((await get("/echo")).status, 405);
     });
