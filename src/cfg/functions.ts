@@ -166,10 +166,9 @@ FUNCTIONS.jansson_get = {
 function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
   const text = a.v;
   switch (kind) {
-    case "fmt": {
-      const f = compileFormat(text, a.k === "str" ? a.pos : a.pos);
-      return f.get;
-    }
+    case "fmt":
+      // a number argument is its value (0x10 is "16"); anything else is a format
+      return compileFormat(a.k === "num" ? String(a.num) : text, a.pos).get;
     case "pvname":
       if (!(text.startsWith("$") && pvLength(text, 0) === text.length)) {
         throw new CfgSyntaxError(a.pos, `${fname}: expected a variable name such as "$var(x)", found ${JSON.stringify(text)}`);
