@@ -335,6 +335,25 @@ describe("cfg functions", () => {
       'event_route[microhttpd:request] {\n route_if_exists("HELLO");\n $var(rc) = $rc;\n if (!check_route_exists("NOPE")) { $var(hh) = $var(hh) + " nope"; }\n mhttpd_reply("200", "OK", "text/plain", "$var(hh) $var(rc)");\n}\n';
     assert.equal(makeRunner(src, { wrap: false })().body, "hello nope 2");
   });
+  it("htable: $sht(table=>key) with a key from a variable, sht_rm, sht_reset, an undeclared table", () => {
+    const src =
+      'loadmodule "xlog.so"\nloadmodule "pv.so"\nloadmodule "htable.so"\nloadmodule "microhttpd.so"\nmodparam("htable", "htable", "kv=>size=8;autoexpire=0;")\n' +
+      'event_route[microhttpd:request] {\n $var(k) = $(mhttpd(url){s.select,1,/});\n switch ($mhttpd(method)) {\n' +
+      '  case "PUT": $sht(kv=>$var(k)) = $mhttpd(data); mhttpd_reply("201", "Created", "", ""); exit;\n' +
+      '  case "DELETE": sht_rm("kv", "$var(k)"); mhttpd_reply("204", "No Content", "", ""); exit;\n' +
+      '  case "POST": sht_reset("kv"); mhttpd_reply("200", "OK", "", "reset"); exit;\n }\n' +
+      ' if ($sht(kv=>$var(k)) == $null) { mhttpd_reply("404", "Not Found", "", "none"); exit; }\n' +
+      ' mhttpd_reply("200", "OK", "text/plain", "$sht(kv=>$var(k))");\n}\n';
+    const run = makeRunner(src, { wrap: false });
+    assert.equal(run({ method: "PUT", url: "/a", body: "one" }).status, 201);
+    assert.equal(run({ url: "/a" }).body, "one");
+    assert.equal(run({ method: "DELETE", url: "/a" }).status, 204);
+    assert.equal(run({ url: "/a" }).status, 404);
+    run({ method: "PUT", url: "/b", body: "two" });
+    run({ method: "POST", url: "/" });
+    assert.equal(run({ url: "/b" }).status, 404);
+    assert.match(compileError('loadmodule "htable.so"\nloadmodule "microhttpd.so"\nevent_route[microhttpd:request] { $sht(nope=>x) = 1; }', false) ?? "", /no htable "nope"/);
+  });
   it("jansson_get reads a JSON path from the body", () => {
     const src =
       'loadmodule "xlog.so"\nloadmodule "pv.so"\nloadmodule "jansson.so"\nloadmodule "microhttpd.so"\nevent_route[microhttpd:request] {\n' +

@@ -7,6 +7,7 @@ import { L_ALERT, L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN } from "../log.
 import { buildReply } from "../reply.ts";
 import { CfgSyntaxError, pvLength, type Pos } from "./lexer.ts";
 import type { Arg } from "./parser.ts";
+import { table } from "./htable.ts";
 import { compileFormat, compilePv, type CfgPv, type Getter } from "./pvs.ts";
 import { callRoute, runtimeError, type Exec, type RouteTable } from "./runtime.ts";
 import { isIntText, toInt } from "./values.ts";
@@ -128,6 +129,36 @@ export const FUNCTIONS: Record<string, FunctionSpec> = {
       const r = env.routes.get(fmt(n)(x.ctx));
       return r ? callRoute(x, r, pos) : -1;
     },
+  },
+};
+
+FUNCTIONS.sht_rm = {
+  module: "htable",
+  doc: "sht_rm(table, key): remove the item; 1",
+  forms: [["fmt", "fmt"]],
+  run(x, args, pos) {
+    const name = fmt(args[0])(x.ctx);
+    try {
+      table(name, pos).delete(fmt(args[1])(x.ctx));
+    } catch {
+      return (runtimeError(x.ctx, pos, `sht_rm: no htable "${name}"`), -1);
+    }
+    return 1;
+  },
+};
+
+FUNCTIONS.sht_reset = {
+  module: "htable",
+  doc: "sht_reset(table): remove every item; 1",
+  forms: [["fmt"]],
+  run(x, args, pos) {
+    const name = fmt(args[0])(x.ctx);
+    try {
+      table(name, pos).clear();
+    } catch {
+      return (runtimeError(x.ctx, pos, `sht_reset: no htable "${name}"`), -1);
+    }
+    return 1;
   },
 };
 

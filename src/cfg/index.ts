@@ -15,6 +15,7 @@ import { displayPath, EVENT_NAME, StartupError, type LoadedRoute, type RouteFunc
 import { validateParam } from "../config.ts";
 import { compileBlock, type CompileEnv } from "./compile.ts";
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
+import { declareTable } from "./htable.ts";
 import { IGNORED_GLOBALS, IGNORED_PARAMS, MODULES, moduleName, USED_GLOBALS } from "./modules.ts";
 import { parse, type RouteBlock } from "./parser.ts";
 import { preprocess } from "./preprocess.ts";
@@ -97,6 +98,7 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
       else config[name] = p.value;
     } else if (key === "pv.shvset") setFromModparam(shvStore as Map<string, unknown>, String(p.value), p.pos, "shvset");
     else if (key === "pv.varset") setFromModparam(varStore as Map<string, unknown>, String(p.value), p.pos, "varset");
+    else if (key === "htable.htable") declareTable(String(p.value), p.pos);
     else if (key === "app_jsdt.load") kemiScript = path.resolve(path.dirname(p.pos.file), String(p.value));
     else if (IGNORED_PARAMS.has(key)) notes.push(`${at(p.pos)}: modparam ${key} has no effect here: ignored`);
   }

@@ -6,6 +6,7 @@
 import type { RequestContext } from "../context.ts";
 import { parsePv, PvError, type Pv } from "../pv.ts";
 import { CfgSyntaxError, pvLength, type Pos } from "./lexer.ts";
+import { shtPv } from "./htable.ts";
 import { TRANSFORMATIONS } from "./transformations.ts";
 import { printValue, type Value } from "./values.ts";
 
@@ -108,6 +109,10 @@ export function compilePv(spec: string, pos: Pos): CfgPv {
         return v;
       },
     };
+  }
+  if (spec.startsWith("$sht(") && spec.endsWith(")")) {
+    const sht = shtPv(spec.slice(5, -1), pos, (text, p) => compileFormat(text, p).get);
+    return { spec, get: sht.get, set: sht.set };
   }
   let pv: Pv;
   try {
