@@ -78,18 +78,8 @@ export async function main(platform: Platform): Promise<void> {
     const app = createApp({ route: fn, params, logger, binding: platform.binding, lifecycle, accessLog: platform.stdout });
 
     const listeners: Listening[] = [];
-    for (const socket of listenSockets(params)) {
-      try {
-        const l = await platform.listen(socket, app.fetch, params);
-        listeners.push(l);
-        platform.stdout(`mhttpd listening on ${socketUrl(socket, l.port)} (${platform.binding.name})`);
-      } catch (e) {
-        await Promise.allSettled(listeners.map((l) => l.close()));
-        const err = e as Error & { code?: string };
-        return fail(`cannot listen on ${socketUrl(socket, socket.port)}: ${err.code === "EADDRINUSE" || /in use/i.test(err.message) ? "address already in use" : err.message}`);
-      }
-    }
-
+    // Signals are handled from before the first listener is up, so a signal
+    // that comes while starting still stops cleanly.
     // Graceful stop: no new connections; requests in flight finish and their
     // responses (and any new request on a kept-alive connection) say
     // Connection: close; after shutdown_timeout what is left is closed. A second
@@ -115,6 +105,19 @@ export async function main(platform: Platform): Promise<void> {
         platform.exit(0);
       });
     });
+
+    for (const socket of listenSockets(params)) {
+      if (stopping) break; // a signal came while starting: the exit is under way
+      try {
+        const l = await platform.listen(socket, app.fetch, params);
+        listeners.push(l);
+        platform.stdout(`mhttpd listening on ${socketUrl(socket, l.port)} (${platform.binding.name})`);
+      } catch (e) {
+        await Promise.allSettled(listeners.map((l) => l.close()));
+        const err = e as Error & { code?: string };
+        return fail(`cannot listen on ${socketUrl(socket, socket.port)}: ${err.code === "EADDRINUSE" || /in use/i.test(err.message) ? "address already in use" : err.message}`);
+      }
+    }
   } catch (e) {
     if (e instanceof StartupError) return fail(e.message);
     return fail(`start-up failed: ${(e as Error)?.stack ?? String(e)}`);

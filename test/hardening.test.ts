@@ -290,6 +290,18 @@ for (const runtime of RUNTIMES) {
       assert.equal(late.responses.length, 0, "no longer accepting");
     });
 
+    it("closes idle keep-alive connections at once instead of waiting for idle_timeout", async () => {
+      const srv = await startServer(runtime, [ROUTE, ...LOCAL, "--idle-timeout", "60"]);
+      const idle = holdOpen(srv.port, get("/ok"), 15000);
+      await sleep(300);
+      const t0 = Date.now();
+      assert.equal((await srv.stop("SIGTERM")).code, 0);
+      const r = await idle;
+      assert.match(r.raw, /^HTTP\/1\.1 200 /);
+      assert.ok(r.closed, "the idle connection was closed");
+      assert.ok(Date.now() - t0 < 8000, `exited without waiting for idle_timeout (${Date.now() - t0} ms)`);
+    });
+
     it(
       "tells a kept-alive connection with a request pipelined behind one in flight that it closes",
       { skip: runtime === "bun" ? "Bun 1.4.5 never answers requests pipelined behind a pending async route, shutdown or not (docs/limits-and-security.md)" : false },
