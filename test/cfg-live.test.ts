@@ -238,6 +238,16 @@ for (const runtime of RUNTIMES) {
       assert.deepEqual(JSON.parse(fallback.body), { error: "not found", path: "/api/things" });
       assert.equal((await get("/nowhere")).status, 404);
     });
+    it("key-value store in an htable, kept across requests", async () => {
+      assert.equal((await get("/kv/color")).status, 404);
+      const put = await get("/kv/color", {}, "PUT", "blue");
+      assert.equal(put.status, 201);
+      assert.equal(put.body, "stored color\n");
+      assert.equal((await get("/kv/color")).body, "blue");
+      assert.equal((await get("/kv/color", {}, "DELETE")).status, 204);
+      assert.equal((await get("/kv/color")).status, 404);
+      assert.equal((await get("/kv/")).status, 400);
+    });
     it("bearer token", async () => {
       assert.equal((await get("/admin")).status, 401);
       assert.equal((await get("/admin", { Authorization: "Bearer wrong" })).status, 401);
