@@ -407,6 +407,8 @@ describe("cfg top level and start-up errors", () => {
     assert.match(compileError('xinfo("unterminated);') ?? "", /inline\.cfg:6:7: unterminated string/);
     assert.match(compileError("route(NOWHERE);") ?? "", /inline\.cfg:6:1: route\(NOWHERE\): no route\[NOWHERE\]/);
     assert.match(compileError("$var(x) += 1;") ?? "", /"\+=" is not supported/);
+    // a static reference inside a route compiled because of a dynamic route($var)
+    assert.match(compileError('loadmodule "microhttpd.so"\nroute[A] { route(MISSING); }\nevent_route[microhttpd:request] { route($var(r)); }', false) ?? "", /inline\.cfg:2:12: route\(MISSING\): no route\[MISSING\]/);
   });
   it("a missing event route is an error only when the route is asked for", () => {
     const p = compileCfg("/x/t.cfg", { text: head });

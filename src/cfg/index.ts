@@ -159,6 +159,10 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
       const block = named.get(name)!;
       routes.set(name, { name, pos: block.pos, run: compileBlock(block.body, env) });
     }
+    // references met while compiling in the dynamic phase are checked here
+    for (const ref of env.referenced) {
+      if (!named.has(ref.name)) throw new CfgSyntaxError(ref.pos, `route(${ref.name}): no route[${ref.name}] in the configuration`);
+    }
     for (const n of named.keys()) if (!done.has(n)) notes.push(`${at(named.get(n)!.pos)}: route[${n}] is never called from event_route[${EVENT_ROUTE}]: not compiled`);
   }
 
