@@ -7,7 +7,9 @@
 import type { RequestContext } from "./context.ts";
 import { L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN, type Logger } from "./log.ts";
 import { lookupPv, PvError, type PvValue } from "./pv.ts";
-import { buildReply, checkReplyHeader } from "./reply.ts";
+import { queueReply, queueReplyHeader } from "./reply.ts";
+
+const NO_REQUEST = "no HTTP request is being processed";
 
 /** What KSR.x.exit() throws, as app_jsdt does; a try/catch around it swallows it. */
 export const KSR_EXIT = "~~ksr~exit~~";
@@ -88,43 +90,19 @@ class KsrMicrohttpd {
 
   /** Queue the reply: 1 when queued, -1 (and an error log) when refused. */
   mhttpd_reply(code: number | string, reason: string, ctype: string, body: string | Uint8Array | ArrayBuffer): number {
-    const ctx = this.ctx;
-    if (!ctx) {
-      this.logger.err("mhttpd_reply: no HTTP request is being processed", SCRIPT);
-      return -1;
-    }
-    if (ctx.timedOut) {
-      this.logger.err(`mhttpd_reply: ${ctx.method} ${ctx.url} passed route_timeout and was answered 503; reply refused`, SCRIPT);
-      return -1;
-    }
-    if (ctx.reply) {
-      this.logger.err("mhttpd_reply: a reply was already sent for this request", SCRIPT);
-      return -1;
-    }
-    const r = buildReply(code, reason, ctype, body);
-    if (!r.reply) {
-      this.logger.err(`mhttpd_reply: ${r.error}`, SCRIPT);
-      return -1;
-    }
-    ctx.reply = r.reply;
-    return 1;
+    return this.result("mhttpd_reply", this.ctx ? queueReply(this.ctx, code, reason, ctype, body) : NO_REQUEST);
   }
 
   /** Add a header to the reply this route sends (any number; Set-Cookie may repeat):
    * 1, or -1 with an error log for a bad name or value. */
   mhttpd_reply_header(name: string, value: string): number {
-    const ctx = this.ctx;
-    if (!ctx || ctx.timedOut) {
-      this.logger.err("mhttpd_reply_header: no HTTP request is being processed", SCRIPT);
-      return -1;
-    }
-    const error = checkReplyHeader(name, value);
-    if (error) {
-      this.logger.err(`mhttpd_reply_header: ${error}`, SCRIPT);
-      return -1;
-    }
-    (ctx.replyHeaders ??= []).push([String(name), String(value)]);
-    return 1;
+    return this.result("mhttpd_reply_header", this.ctx ? queueReplyHeader(this.ctx, name, value) : NO_REQUEST);
+  }
+
+  private result(fn: string, error: string | undefined): number {
+    if (error === undefined) return 1;
+    this.logger.err(`${fn}: ${error}`, SCRIPT);
+    return -1;
   }
 
   /** The request's abort signal: fires when the client goes away before the response

@@ -56,6 +56,33 @@ export function buildReply(code: unknown, reason: unknown, ctype: unknown, body:
   return { reply: { status, ctype: type, body: payload } };
 }
 
+/** The microhttpd functions, one implementation for KEMI (src/ksr.ts) and the cfg
+ * language (src/cfg/functions.ts). Each returns why it refused, or undefined when
+ * done; the caller logs with its own origin and returns -1 / 1. */
+export interface ReplyTarget {
+  reply: Reply | undefined;
+  replyHeaders: [string, string][] | undefined;
+  /** route_timeout passed: the client already got 503 */
+  timedOut: boolean;
+}
+
+export function queueReply(ctx: ReplyTarget, code: unknown, reason: unknown, ctype: unknown, body: unknown): string | undefined {
+  if (ctx.timedOut) return "the request passed route_timeout and was answered 503; reply refused";
+  if (ctx.reply) return "a reply was already queued for this request (the first one stands)";
+  const r = buildReply(code, reason, ctype, body);
+  if (!r.reply) return r.error;
+  ctx.reply = r.reply;
+  return undefined;
+}
+
+export function queueReplyHeader(ctx: ReplyTarget, name: unknown, value: unknown): string | undefined {
+  if (ctx.timedOut) return "the request passed route_timeout and was answered 503; header refused";
+  const error = checkReplyHeader(name, value);
+  if (error) return error;
+  (ctx.replyHeaders ??= []).push([String(name), String(value)]);
+  return undefined;
+}
+
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Headers that frame the message or the connection: the runtime owns them. */
 const RESERVED = new Set(["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "trailer", "te"]);

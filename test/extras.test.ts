@@ -124,3 +124,21 @@ for (const runtime of RUNTIMES) {
     });
   });
 }
+
+for (const runtime of RUNTIMES) {
+  describe(`issue 5 in a .cfg route on ${runtime}`, () => {
+    it("mhttpd_reply_header and the new $mhttpd attributes work in the native language", async () => {
+      const srv = await startServer(runtime, [path.join(FIXTURES, "cfg", "extras.cfg"), "--listen-addr", "127.0.0.1", "--listen-port", "0"]);
+      try {
+        const r = await rawRequest(srv.port, "GET /a?x=1&x=2 HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nX-A: 2\r\n\r\n");
+        const res = r.responses[0];
+        assert.equal(res.body.toString(), `q=x=1&x=2 x=1 t=/a?x=1&x=2 s=http c=2 dp=${srv.port}\n`);
+        assert.equal(res.headers["x-trace"], "abc");
+        assert.match(r.raw.toString("latin1"), /set-cookie: a=1\r\n(.*\r\n)*set-cookie: b=2\r\n/i);
+        await waitForLog(srv, /extras\.cfg:\d+.*mhttpd_reply_header: invalid header name "Bad Name"/);
+      } finally {
+        await srv.stop();
+      }
+    });
+  });
+}

@@ -4,7 +4,7 @@
 // "pvname" the name of a variable, "level" an xlog level.
 import type { RequestContext } from "../context.ts";
 import { L_ALERT, L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN } from "../log.ts";
-import { buildReply } from "../reply.ts";
+import { queueReply, queueReplyHeader } from "../reply.ts";
 import { CfgSyntaxError, pvLength, type Pos } from "./lexer.ts";
 import type { Arg } from "./parser.ts";
 import { table } from "./htable.ts";
@@ -76,15 +76,22 @@ export const FUNCTIONS: Record<string, FunctionSpec> = {
     forms: [["igp", "fmt", "fmt", "fmt"]],
     run(x, args, pos) {
       const ctx = x.ctx;
-      if (ctx.reply) return -1; // the first reply wins; the C module logs nothing here
       // (no destructuring of args: JavaScriptCore allocates an iterator for it)
-      const r = buildReply((args[0] as Getter)(ctx), fmt(args[1])(ctx), fmt(args[2])(ctx), fmt(args[3])(ctx));
-      if (!r.reply) {
-        runtimeError(ctx, pos, `mhttpd_reply: ${r.error}`);
-        return -1;
-      }
-      ctx.reply = r.reply;
-      return 1;
+      const error = queueReply(ctx, (args[0] as Getter)(ctx), fmt(args[1])(ctx), fmt(args[2])(ctx), fmt(args[3])(ctx));
+      if (error === undefined) return 1;
+      runtimeError(ctx, pos, `mhttpd_reply: ${error}`);
+      return -1;
+    },
+  },
+  mhttpd_reply_header: {
+    module: "microhttpd",
+    doc: "mhttpd_reply_header(name, value): add a header to the reply (any number; Set-Cookie may repeat); 1, or -1 for a bad name or value",
+    forms: [["fmt", "fmt"]],
+    run(x, args, pos) {
+      const error = queueReplyHeader(x.ctx, fmt(args[0])(x.ctx), fmt(args[1])(x.ctx));
+      if (error === undefined) return 1;
+      runtimeError(x.ctx, pos, `mhttpd_reply_header: ${error}`);
+      return -1;
     },
   },
   pv_isset: {
