@@ -1,5 +1,6 @@
 // The command line, the same on every runtime:
 //   mhttpd [ROUTE_FILE | -f FILE] [--listen-port 8284] [--listen-port=8284] ...
+// (-f FILE as Kamailio takes its configuration file)
 // Every parameter of PARAMS is a flag (underscores written as dashes).
 import { PARAMS, PARAM_NAMES, type ParamName } from "./params.ts";
 import { StartupError } from "./route.ts";
@@ -47,7 +48,8 @@ export function usage(): string {
   const lines = [
     "usage: mhttpd [ROUTE_FILE | -f ROUTE_FILE] [options]",
     "",
-    "ROUTE_FILE is a .ts or .js module (default: the documented example in config/).",
+    "ROUTE_FILE is a kamailio.cfg-style .cfg file or a .ts/.js KEMI module",
+    "(default: config/default.cfg, the module's documented example).",
     "Options (also MHTTPD_<NAME> in the environment, or the route module's `config` export):",
   ];
   for (const name of PARAM_NAMES) {
