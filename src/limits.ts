@@ -40,14 +40,18 @@ export async function readBody(req: Request, limit: number, stallMs: number): Pr
   let fail: (e: Error) => void = () => {};
   const stall = new Promise<never>((_, reject) => (fail = reject));
   stall.catch(() => {});
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
+  // one timer per body, not one per chunk: when it fires early it sleeps again
+  // for what is left of the stall window since the last chunk
+  let last = Date.now();
+  const check = () => {
+    const quiet = Date.now() - last;
+    if (quiet < stallMs) timer = setTimeout(check, stallMs - quiet);
+    else {
       stalled = true;
       fail(new Error("stalled"));
-    }, stallMs);
+    }
   };
-  arm();
+  timer = setTimeout(check, stallMs);
   try {
     for (;;) {
       const { done, value } = await Promise.race([reader.read(), stall]);
@@ -58,7 +62,7 @@ export async function readBody(req: Request, limit: number, stallMs: number): Pr
         return { ok: false, status: 413, why: `body passed max_body_size ${limit} while arriving` };
       }
       chunks.push(value);
-      arm();
+      last = Date.now();
     }
   } catch (e) {
     if (stalled) {

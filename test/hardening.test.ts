@@ -126,6 +126,13 @@ for (const runtime of RUNTIMES) {
       assert.doesNotMatch(srv.stderr(), /route ran for \/size with 15 bytes/);
     });
 
+    it("lets a slow but steady body through: body_timeout is a stall timer", async () => {
+      const head = "POST /size HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50\r\n\r\n";
+      const r = await rawRequest(srv.port, [head, ...Array(5).fill("0123456789")], { gapMs: 400, timeoutMs: 8000 });
+      assert.equal(r.responses[0]?.status, 200, "2 s in all, never 1 s without a byte");
+      assert.equal(r.responses[0].body.toString(), "50\n");
+    });
+
     it("closes an idle keep-alive connection after idle_timeout", async () => {
       const r = await holdOpen(srv.port, get("/ok"), 15000);
       assert.match(r.raw, /^HTTP\/1\.1 200 /);
