@@ -79,6 +79,12 @@ for (const runtime of RUNTIMES) {
       assert.doesNotMatch(srv.stderr(), /route ran for \/size with 102400/);
     });
 
+    it("answers 413 to Expect: 100-continue with a Content-Length over max_body_size, without the body", async () => {
+      const r = await rawRequest(srv.port, "POST /size HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n", { timeoutMs: 3000 });
+      // every runtime sends 100 Continue first; what counts is the 413 before any body byte
+      assert.match(r.raw.toString("latin1"), /^(HTTP\/1\.1 100 Continue\r\n\r\n)?HTTP\/1\.1 413 /);
+    });
+
     it("answers 413 to a chunked body that grows over max_body_size; the route never runs", async () => {
       const chunk = `4000\r\n${"c".repeat(0x4000)}\r\n`;
       const chunks = [`POST /size HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`, ...Array(8).fill(chunk), "0\r\n\r\n"];
