@@ -1,21 +1,72 @@
-// Deno adapter: Deno's node:http (the same server code as the Node adapter, see
-// _node-http.ts for why not Deno.serve); Deno's own signals, exit and output.
+// Deno adapter: Deno.serve per listen socket; everything else is the core's.
+// Deno.serve has no head-size limit, header timeout, idle timeout or connection
+// cap (denoland/deno#3515). The core enforces max_header_size, max_body_size,
+// body_timeout, route_timeout and max_connections (as requests in flight) on the
+// Fetch Request; header_timeout and idle_timeout need the socket, which Deno.serve
+// does not give, so start-up says they are not enforced here.
+import { AsyncLocalStorage } from "node:async_hooks";
+import { getConnInfo } from "hono/deno";
+import { DROPPED } from "../src/app.ts";
 import { main } from "../src/server.ts";
-import { listenNodeHttp, nodeHttpBinding } from "./_node-http.ts";
+
+type Info = Deno.ServeHandlerInfo<Deno.NetAddr> & { localAddr?: Deno.NetAddr };
 
 const encoder = new TextEncoder();
+const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
+let warned = false;
 
 await main({
-  binding: nodeHttpBinding("deno"),
+  binding: {
+    name: "deno",
+    // Deno's handler gets the connection info as its 2nd argument: Hono's getConnInfo reads it from env
+    getConnInfo,
+    contextStore: new AsyncLocalStorage(),
+    localAddress: (c) => {
+      const local = (c.env as Info).localAddr;
+      return local && { address: local.hostname, port: local.port };
+    },
+  },
   argv: Deno.args,
   env: Deno.env.toObject(),
   cwd: Deno.cwd(),
-  listen: listenNodeHttp,
+  listen(socket, fetch) {
+    let localAddr: Deno.NetAddr | undefined;
+    const server = Deno.serve(
+      {
+        hostname: socket.hostname,
+        port: socket.port,
+        onListen() {},
+        // a dropped request's body fails on purpose; anything else is a real error
+        onError(error) {
+          if (error !== DROPPED) stderr(`mhttpd: ERROR: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          return new Response(null, { status: 500 });
+        },
+      },
+      // the local socket a request came in on: Deno's info has the peer only
+      (request, info) => {
+        (info as Info).localAddr = localAddr;
+        return fetch(request, info);
+      },
+    );
+    localAddr = server.addr;
+    if (!warned) {
+      warned = true;
+      stderr(
+        "mhttpd: WARNING: header_timeout and idle_timeout are not enforced on Deno (Deno.serve has no header or keep-alive timeout, denoland/deno#3515): put a proxy that times out slow clients in front, or run under bun or node",
+      );
+    }
+    return Promise.resolve({
+      port: server.addr.port,
+      // no new connections; requests in flight finish, idle connections close
+      close: () => server.shutdown(),
+      destroy: () => void server.shutdown(),
+    });
+  },
   onSignals(handler) {
     Deno.addSignalListener("SIGINT", () => handler("SIGINT"));
     Deno.addSignalListener("SIGTERM", () => handler("SIGTERM"));
   },
   exit: (code) => Deno.exit(code),
   stdout: (line) => Deno.stdout.writeSync(encoder.encode(line + "\n")),
-  stderr: (line) => Deno.stderr.writeSync(encoder.encode(line + "\n")),
+  stderr,
 });

@@ -1,14 +1,121 @@
-// Node adapter: one node:http server (@hono/node-server) per listen socket; the
-// limits are set in _node-http.ts, everything else is the core's.
-import { main } from "../src/server.ts";
-import { listenNodeHttp, nodeHttpBinding } from "./_node-http.ts";
+// Node adapter: one node:http server (@hono/node-server) per listen socket, with
+// mhttpd's limits set on node:http's own knobs (maxHeaderSize, headersTimeout,
+// keepAliveTimeout, maxConnections); everything else is the core's.
+import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Server } from "node:http";
+import type { Duplex } from "node:stream";
+import type { RuntimeBinding } from "../src/app.ts";
+import type { ListenSocket, Params } from "../src/params.ts";
+import { main, type FetchHandler, type Listening } from "../src/server.ts";
+
+const bindings = (c: { env: unknown }) => c.env as HttpBindings;
+
+const binding = {
+  name: "node",
+  getConnInfo,
+  contextStore: new AsyncLocalStorage(),
+  capsConnections: true,
+  limitsHeadSize: true, // node:http's maxHeaderSize, set in listen()
+  httpVersion: (c) => `HTTP/${bindings(c).incoming.httpVersion}`,
+  localAddress: (c) => {
+    const socket = bindings(c).incoming.socket;
+    return { address: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+  },
+  // Replies are written here, not through a Fetch Response: @hono/node-server
+  // without its global Response patch reads every body as a stream (a timer per
+  // response) and labels untyped bodies text/plain.
+  writeReply(c, status, headers, body) {
+    const length = body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
+    const out = bindings(c).outgoing;
+    if (body !== null) headers["content-length"] = String(length);
+    out.writeHead(status, headers);
+    out.end(body ?? undefined);
+    // status and length stay visible to middleware (access_log); nothing more is written
+    return new Response(null, { status, headers: { "x-hono-already-sent": "1", "content-length": String(length) } });
+  },
+  dropConnection(c) {
+    bindings(c).incoming.socket.destroy();
+    // tells @hono/node-server that the response is handled: nothing is written
+    return new Response(null, { headers: { "x-hono-already-sent": "1" } });
+  },
+  } satisfies RuntimeBinding;
+
+const REFUSED = Symbol("mhttpd.refused");
+const STATUS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large"],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "Request Timeout"],
+  HPE_HEADERS_TIMEOUT: [408, "Request Timeout"],
+};
+
+/** What node:http does on a bad or slow head (400/408/431, then destroy), but
+ * with a lingering close: the response is sent, our side is shut, and what the
+ * client still sends is read and dropped for a moment. Destroying at once with
+ * unread bytes makes the kernel send a reset, and the client can lose the
+ * response it was about to read. */
+function lingeringRefusal(err: NodeJS.ErrnoException, socket: Duplex & { [REFUSED]?: boolean }) {
+  if (socket[REFUSED]) return; // the parser reports each later chunk too
+  socket[REFUSED] = true;
+  if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+  const [status, reason] = STATUS[err.code ?? ""] ?? [400, "Bad Request"];
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.on("error", () => {});
+  socket.resume();
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+function listen(socket: ListenSocket, fetch: FetchHandler, params: Params): Promise<Listening> {
+  const ms = (s: number) => Math.max(1, Math.round(s * 1000));
+  const server = createAdaptorServer({
+    fetch,
+    // no global Request/Response patching: it breaks instanceof for other libraries
+    overrideGlobalObjects: false,
+    serverOptions: {
+      maxHeaderSize: params.max_header_size, // larger head: 431 and close
+      headersTimeout: ms(params.header_timeout), // head not complete in time: 408 and close
+      requestTimeout: 0, // the body is timed by the core (body_timeout, on stalls)
+      keepAliveTimeout: ms(params.idle_timeout),
+      // how often the header timeout is checked: its granularity
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, ms(params.header_timeout) / 4)),
+    },
+  }) as Server;
+  server.headersTimeout = ms(params.header_timeout);
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = ms(params.idle_timeout);
+  server.timeout = 0;
+  server.maxConnections = params.max_connections; // beyond it new sockets are closed at once
+  server.on("clientError", lingeringRefusal);
+  let draining = false;
+  // while draining, every response closes its connection (Connection: close)
+  server.prependListener("request", (_req, res) => {
+    if (draining) res.shouldKeepAlive = false;
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socket.port, socket.hostname, () => {
+      server.off("error", reject);
+      const address = server.address();
+      resolve({
+        port: typeof address === "object" && address ? address.port : socket.port,
+        close: () =>
+          new Promise<void>((done) => {
+            draining = true;
+            server.close(() => done());
+            server.closeIdleConnections();
+          }),
+        destroy: () => server.closeAllConnections(),
+      });
+    });
+  });
+}
 
 await main({
-  binding: nodeHttpBinding("node"),
+  binding,
   argv: process.argv.slice(2),
   env: process.env,
   cwd: process.cwd(),
-  listen: listenNodeHttp,
+  listen,
   onSignals(handler) {
     process.on("SIGINT", () => handler("SIGINT"));
     process.on("SIGTERM", () => handler("SIGTERM"));

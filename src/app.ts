@@ -68,11 +68,16 @@ const EMPTY = new Uint8Array(0);
 /** A response whose body fails before its first byte: Bun resets the connection
  * having written nothing, Deno closes it after the status line, so the client
  * never gets a complete response. */
+/** The error a dropped request's body fails with: adapters whose runtime reports
+ * body errors (Deno's onError) recognise it and stay quiet. */
+export const DROPPED = new Error("mhttpd: connection dropped by the route");
+
 function failingResponse(): Response {
   return new Response(
     new ReadableStream({
       start(controller) {
-        controller.error();
+        // with a reason: workerd refuses controller.error() without one
+        controller.error(DROPPED);
       },
     }),
   );

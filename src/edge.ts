@@ -172,17 +172,8 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
     // Workers say which HTTP version reached the edge
     httpVersion: (c) => (c.req.raw as Request & { cf?: { httpProtocol?: string } }).cf?.httpProtocol,
     capsConnections: true,
-    // drop: a body that fails at once, so the platform gives up on the response
-    // (workerd closes the connection having sent nothing). Its own error value:
-    // workerd refuses controller.error() without one.
-    dropConnection: () =>
-      new Response(
-        new ReadableStream({
-          start(controller) {
-            controller.error(new Error("mhttpd drop: no response"));
-          },
-        }),
-      ),
+    // drop: the core's body that fails at once, so the platform gives up on the
+    // response (workerd closes the connection having sent nothing)
   };
 
   // The store is found once, before the first request: an import may be async.

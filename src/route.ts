@@ -64,7 +64,8 @@ export function resolveCallback(mod: RouteModule, eventCallback: string): RouteF
   const name = eventCallback || "default";
   const fn = mod.exports[name];
   if (typeof fn !== "function") {
-    const exported = Object.keys(mod.exports).filter((k) => typeof mod.exports[k] === "function");
+    // sorted: runtimes list a module's exports in different orders
+    const exported = Object.keys(mod.exports).filter((k) => typeof mod.exports[k] === "function").sort();
     const what = eventCallback ? `event_callback "${eventCallback}"` : "a default export";
     throw new StartupError(
       `route module ${displayPath(mod.url)} has no function for ${what}` +

@@ -40,7 +40,7 @@ for (const runtime of RUNTIMES) {
         [["--debug", "loud"], undefined, /^mhttpd: invalid debug "loud" \(from --debug\): expected -5..3 or one of/],
         [["--listen-prot", "1"], undefined, /^mhttpd: unknown option --listen-prot/],
         [[], { MHTTPD_LISTEN_PORT: "eighty" }, /^mhttpd: invalid listen_port "eighty" \(from MHTTPD_LISTEN_PORT\)/],
-        [[ROUTE, "--event-callback", "nosuch"], undefined, /^mhttpd: route module .*kemi-route.ts has no function for event_callback "nosuch" \(exported functions: default, ksr_microhttpd_event\)/],
+        [[ROUTE, "--event-callback", "nosuch"], undefined, /^mhttpd: route module .*kemi-route.ts has no function for event_callback "nosuch" \(exported functions: default, extras, ksr_microhttpd_event\)/],
         [[ROUTE, "--event-callback", "no-such"], undefined, /^mhttpd: invalid event_callback "no-such"/],
         [[path.join(FIXTURES, "missing.ts")], undefined, /^mhttpd: cannot load route module .*missing.ts/],
         [[path.join(FIXTURES, "syntax-error.ts")], undefined, /^mhttpd: cannot load route module .*syntax-error.ts/],

@@ -8,6 +8,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { FIXTURES, RUNTIMES, httpRequest, rawRequest, sleep, startServer, waitForLog, type RawResult, type Server } from "./_harness.ts";
 
+const DENO_NO_TIMEOUTS = "Deno.serve has no header or keep-alive timeout and cannot close a connection (denoland/deno#3515; docs/limits-and-security.md)";
+
 const ROUTE = path.join(FIXTURES, "hardening", "route.ts");
 const LOCAL = ["--listen-addr", "127.0.0.1", "--listen-port", "0"];
 const SHORT = ["--max-body-size", "64k", "--max-header-size", "8k", "--header-timeout", "1", "--body-timeout", "1", "--idle-timeout", "2", "--route-timeout", "1"];
@@ -98,14 +100,16 @@ for (const runtime of RUNTIMES) {
       const r = await rawRequest(srv.port, get("/ok", { "X-Big": "b".repeat(10 * 1024) }));
       assert.equal(statusOf(r), 431);
       const many = await rawRequest(srv.port, get("/ok", Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`X-H${i}`, "v".repeat(50)]))));
-      assert.equal(statusOf(many), 431, "many small headers count too");
+      // Deno's own parser refuses more than 100 header lines with 400 before we see them
+      assert.equal(statusOf(many), runtime === "deno" ? 400 : 431, "many small headers count too");
       const huge = await rawRequest(srv.port, get("/ok", { "X-Huge": "h".repeat(100 * 1024) }));
-      assert.equal(statusOf(huge), 431, "far over every runtime's own limit too");
+      // past Deno's own head limit (about 64 KiB) Deno answers 400 before we see the request
+      assert.equal(statusOf(huge), runtime === "deno" ? 400 : 431, "far over every runtime's own limit too");
       const fine = await rawRequest(srv.port, get("/ok", { "X-Big": "b".repeat(6 * 1024) }));
       assert.equal(fine.responses[0]?.status, 200, "a head under the limit passes");
     });
 
-    it("closes a connection whose head does not complete within header_timeout", async () => {
+    it("closes a connection whose head does not complete within header_timeout", { skip: runtime === "deno" ? DENO_NO_TIMEOUTS : false }, async () => {
       const r = await holdOpen(srv.port, "GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\n", 15000);
       assert.ok(r.closed, `closed (after ${r.ms} ms)`);
       assert.doesNotMatch(r.raw, /^HTTP\/1\.1 200/);
@@ -114,7 +118,14 @@ for (const runtime of RUNTIMES) {
 
     it(
       "closes a connection that trickles its head past header_timeout",
-      { skip: runtime === "bun" ? "Bun times heads by inactivity (idleTimeout): a head trickled byte by byte is not cut (docs/limits-and-security.md)" : false },
+      {
+        skip:
+          runtime === "bun"
+            ? "Bun times heads by inactivity (idleTimeout): a head trickled byte by byte is not cut (docs/limits-and-security.md)"
+            : runtime === "deno"
+              ? DENO_NO_TIMEOUTS
+              : false,
+      },
       async () => {
         const t0 = Date.now();
         const lines = Array.from({ length: 40 }, (_, i) => `X-Drip-${i}: x\r\n`);
@@ -126,9 +137,10 @@ for (const runtime of RUNTIMES) {
     );
 
     it("answers 408 and closes when the body stops arriving (body_timeout)", async () => {
-      const r = await holdOpen(srv.port, "POST /size HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nonly-part-of-it", 15000);
-      assert.ok(r.closed, `closed (after ${r.ms} ms)`);
+      const r = await holdOpen(srv.port, "POST /size HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nonly-part-of-it", runtime === "deno" ? 6000 : 15000);
       assert.match(r.raw, /^HTTP\/1\.1 408 /);
+      // Deno.serve cannot close a connection: the 408 is complete, the socket stays
+      if (runtime !== "deno") assert.ok(r.closed, `closed (after ${r.ms} ms)`);
       assert.doesNotMatch(srv.stderr(), /route ran for \/size with 15 bytes/);
     });
 
@@ -139,7 +151,7 @@ for (const runtime of RUNTIMES) {
       assert.equal(r.responses[0].body.toString(), "50\n");
     });
 
-    it("closes an idle keep-alive connection after idle_timeout", async () => {
+    it("closes an idle keep-alive connection after idle_timeout", { skip: runtime === "deno" ? DENO_NO_TIMEOUTS : false }, async () => {
       const r = await holdOpen(srv.port, get("/ok"), 15000);
       assert.match(r.raw, /^HTTP\/1\.1 200 /);
       assert.ok(r.closed, `closed (after ${r.ms} ms)`);
