@@ -9,6 +9,7 @@ import http from "node:http";
 import { getConnInfo } from "hono/bun";
 import type { Server } from "bun";
 import { main } from "../src/server.ts";
+import { readTls } from "./tls.ts";
 
 /** Bun's timers take whole seconds, 1..255 (0 would mean never) */
 const bunSeconds = (s: number) => Math.min(255, Math.max(1, Math.ceil(s)));
@@ -19,6 +20,9 @@ await main({
     name: "bun",
     getConnInfo,
     contextStore: new AsyncLocalStorage(),
+    // Bun answers 431 past its own head limit (16 KiB unless --max-http-header-size)
+    limitsHeadSize: true,
+    headLimit: http.maxHeaderSize,
     // Bun labels byte bodies application/octet-stream; a stream goes out as it is
     // Bun does not tell the connection's local address: the listener's is the best we have
     localAddress: (c) => {
@@ -41,7 +45,8 @@ await main({
   argv: process.argv.slice(2),
   env: process.env,
   cwd: process.cwd(),
-  async listen(socket, fetch, params) {
+  readTls,
+  async listen(socket, fetch, params, tls) {
     idleSeconds = bunSeconds(params.idle_timeout);
     // Bun's own head limit (16 KiB unless `bun --max-http-header-size=N`) caps ours
     if (params.max_header_size > http.maxHeaderSize) {
@@ -56,6 +61,7 @@ await main({
       fetch,
       maxRequestBodySize: params.max_body_size,
       idleTimeout: bunSeconds(Math.min(params.header_timeout, params.idle_timeout)),
+      ...(tls && { tls: { cert: tls.cert, key: tls.key } }),
     });
     return {
       port: server.port ?? socket.port,

@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { getConnInfo } from "hono/deno";
 import { DROPPED } from "../src/app.ts";
 import { main } from "../src/server.ts";
+import { readTls } from "./tls.ts";
 
 type Info = Deno.ServeHandlerInfo<Deno.NetAddr> & { localAddr?: Deno.NetAddr };
 
@@ -29,12 +30,14 @@ await main({
   argv: Deno.args,
   env: Deno.env.toObject(),
   cwd: Deno.cwd(),
-  listen(socket, fetch) {
+  readTls,
+  listen(socket, fetch, _params, tls) {
     let localAddr: Deno.NetAddr | undefined;
     const server = Deno.serve(
       {
         hostname: socket.hostname,
         port: socket.port,
+        ...(tls && { cert: tls.cert, key: tls.key }),
         onListen() {},
         // a dropped request's body fails on purpose; anything else is a real error
         onError(error) {

@@ -5,12 +5,18 @@ import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import type { RuntimeBinding } from "../src/app.ts";
 import type { ListenSocket, Params } from "../src/params.ts";
-import { main, type FetchHandler, type Listening } from "../src/server.ts";
+import { main, type FetchHandler, type Listening, type TlsFiles } from "../src/server.ts";
+import { readTls } from "./tls.ts";
 
 const bindings = (c: { env: unknown }) => c.env as HttpBindings;
+
+/** Tells @hono/node-server that the response is already written: it reads only
+ * this header, so one object serves every request. */
+const SENT = new Response(null, { headers: { "x-hono-already-sent": "1" } });
 
 const binding = {
   name: "node",
@@ -65,13 +71,16 @@ function lingeringRefusal(err: NodeJS.ErrnoException, socket: Duplex & { [REFUSE
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
-function listen(socket: ListenSocket, fetch: FetchHandler, params: Params): Promise<Listening> {
+function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles): Promise<Listening> {
   const ms = (s: number) => Math.max(1, Math.round(s * 1000));
   const server = createAdaptorServer({
     fetch,
     // no global Request/Response patching: it breaks instanceof for other libraries
     overrideGlobalObjects: false,
+    // HTTPS: node:https takes node:http's options too
+    ...(tls && { createServer: createHttpsServer }),
     serverOptions: {
+      ...(tls && { cert: tls.cert, key: tls.key }),
       maxHeaderSize: params.max_header_size, // larger head: 431 and close
       headersTimeout: ms(params.header_timeout), // head not complete in time: 408 and close
       requestTimeout: 0, // the body is timed by the core (body_timeout, on stalls)
@@ -115,6 +124,7 @@ await main({
   argv: process.argv.slice(2),
   env: process.env,
   cwd: process.cwd(),
+  readTls,
   listen,
   onSignals(handler) {
     process.on("SIGINT", () => handler("SIGINT"));

@@ -61,18 +61,23 @@ export function isIP(s: string): boolean {
   return v.is(v.pipe(v.string(), v.ip()), s);
 }
 
-/** `addr:port` or `[v6]:port`, as in the C module's listen_socket (PR #4878). */
+/** `addr:port` or `[v6]:port`, as in the C module's listen_socket (PR #4878);
+ * a `tls:` prefix (`tls:0.0.0.0:8443`) makes that socket HTTPS. */
 export interface ListenSocket {
   hostname: string;
   port: number;
+  /** HTTPS with tls_cert and tls_key */
+  tls?: boolean;
 }
 
 export function parseListenSocket(entry: string): ListenSocket {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(entry) ?? /^([^:[\]]+):(\d+)$/.exec(entry);
-  if (!m) throw new Error(`"${entry}" is not addr:port (IPv6 as [::1]:8080)`);
+  const tls = /^tls:/i.test(entry);
+  const rest = tls ? entry.slice(4) : entry;
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(rest) ?? /^([^:[\]]+):(\d+)$/.exec(rest);
+  if (!m) throw new Error(`"${entry}" is not addr:port (IPv6 as [::1]:8080, tls:addr:port for HTTPS)`);
   const [, hostname, port] = m;
   if (!isIP(hostname)) throw new Error(`"${hostname}" in "${entry}" is not an IPv4 or IPv6 address`);
-  return { hostname, port: parseInteger(port, 0, 65535) };
+  return tls ? { hostname, port: parseInteger(port, 0, 65535), tls } : { hostname, port: parseInteger(port, 0, 65535) };
 }
 
 /** A byte size: an integer with an optional k or m suffix (1024-based): 65536, 64k, 1m. */
@@ -136,8 +141,8 @@ export const PARAMS = {
   listen_socket: spec<ListenSocket[]>({
     name: "listen_socket",
     type: "str",
-    allowed: "comma-separated addr:port entries, IPv6 as [::1]:8080",
-    doc: "Sockets to listen on; when set, replaces listen_addr/listen_port. May be given more than once.",
+    allowed: "comma-separated addr:port entries, IPv6 as [::1]:8080, tls:addr:port for HTTPS",
+    doc: "Sockets to listen on; when set, replaces listen_addr/listen_port. May be given more than once. A tls: prefix makes that socket HTTPS.",
     default: [],
     repeatable: true,
     schema: parsed((raw) => {
@@ -150,6 +155,22 @@ export const PARAMS = {
           .map(parseListenSocket),
       );
     }),
+  }),
+  tls_cert: spec<string>({
+    name: "tls_cert",
+    type: "str",
+    allowed: "a PEM certificate file (the chain after it), or empty",
+    doc: "With tls_key: serve HTTPS on every listen socket, or only on the tls: ones of listen_socket when any has the prefix.",
+    default: "",
+    schema: parsed(str),
+  }),
+  tls_key: spec<string>({
+    name: "tls_key",
+    type: "str",
+    allowed: "an unencrypted PEM private key file, or empty",
+    doc: "Private key of tls_cert; a key that does not match the certificate stops start-up.",
+    default: "",
+    schema: parsed(str),
   }),
   event_callback: spec<string>({
     name: "event_callback",
@@ -236,6 +257,15 @@ export const PARAMS = {
       if (s !== "off" && s !== "common" && s !== "json") throw new Error("expected off, common or json");
       return s;
     }),
+  }),
+  workers: spec<number | "auto">({
+    name: "workers",
+    // a modparam may give an int or the str "auto"
+    type: "str",
+    allowed: "an integer from 1 to 1024, or auto (one per CPU)",
+    doc: "Processes serving the same listen sockets; a worker that dies is restarted. State ($var, module variables) is per worker.",
+    default: 1,
+    schema: parsed((raw) => (typeof raw === "string" && raw.trim().toLowerCase() === "auto" ? "auto" : parseInteger(raw, 1, 1024))),
   }),
   debug: spec<number>({
     name: "debug",

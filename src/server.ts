@@ -8,6 +8,7 @@ import { Lifecycle } from "./lifecycle.ts";
 import { Logger } from "./log.ts";
 import type { ListenSocket, Params } from "./params.ts";
 import { loadRoute, StartupError } from "./route.ts";
+import { supervise, WORKER_INDEX_ENV, WORKER_SOCKETS_ENV, type WorkerEvents, type WorkerHandle } from "./supervisor.ts";
 
 export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
 
@@ -27,11 +28,28 @@ export interface Platform {
   env: Record<string, string | undefined>;
   /** absolute directory that relative route paths are taken from */
   cwd: string;
-  listen(socket: ListenSocket, fetch: FetchHandler, params: Params): Promise<Listening>;
+  /** `tls` is given for an HTTPS socket (socket.tls): the PEMs read by readTls */
+  listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles): Promise<Listening>;
+  /** read tls_cert and tls_key and check that they belong together; throws an
+   * Error whose message names the file. Absent: the runtime cannot serve HTTPS. */
+  readTls?(certPath: string, keyPath: string): TlsFiles;
+  /** workers > 1: start worker `index` (this program, same arguments, `env` added).
+   * A worker has MHTTPD_WORKER_INDEX set and listens with reusePort (Bun, Deno). */
+  spawnWorker?(index: number, env: Record<string, string>, events: WorkerEvents): WorkerHandle;
+  /** a port free on `hostname` now (listen_port 0 with workers > 1) */
+  freePort?(hostname: string): Promise<number>;
+  /** how many CPUs (workers auto) */
+  cpus?(): number;
   onSignals(handler: (signal: string) => void): void;
   exit(code: number): never;
   stdout(line: string): void;
   stderr(line: string): void;
+}
+
+/** the PEM text of tls_cert and tls_key */
+export interface TlsFiles {
+  cert: string;
+  key: string;
 }
 
 export const VERSION = "0.1.0";
@@ -44,14 +62,26 @@ export function fileUrl(path: string, cwd: string): string {
 }
 
 export function socketUrl(s: ListenSocket, port: number): string {
-  return `http://${s.hostname.includes(":") ? `[${s.hostname}]` : s.hostname}:${port}`;
+  return `${s.tls ? "https" : "http"}://${s.hostname.includes(":") ? `[${s.hostname}]` : s.hostname}:${port}`;
 }
 
 /** Where to listen: listen_socket when set, else listen_addr:listen_port
- * (an empty listen_addr is 0.0.0.0 on every runtime, as in the C module). */
+ * (an empty listen_addr is 0.0.0.0 on every runtime, as in the C module).
+ * With tls_cert set, every socket is HTTPS unless some listen_socket entries have
+ * the tls: prefix: then only those are. */
 export function listenSockets(params: Params): ListenSocket[] {
-  if (params.listen_socket.length > 0) return params.listen_socket;
-  return [{ hostname: params.listen_addr || "0.0.0.0", port: params.listen_port }];
+  const sockets = params.listen_socket.length > 0 ? params.listen_socket : [{ hostname: params.listen_addr || "0.0.0.0", port: params.listen_port }];
+  if (params.tls_cert === "" || sockets.some((s) => s.tls)) return sockets;
+  return sockets.map((s) => ({ ...s, tls: true }));
+}
+
+/** The TLS parameters that go together; a message when they do not. */
+export function tlsProblem(params: Params, sockets: ListenSocket[]): string | undefined {
+  if (params.tls_cert !== "" && params.tls_key === "") return "tls_cert is set but tls_key is not";
+  if (params.tls_key !== "" && params.tls_cert === "") return "tls_key is set but tls_cert is not";
+  const first = sockets.find((s) => s.tls);
+  if (first && params.tls_cert === "") return `listen_socket tls:${socketUrl(first, first.port).slice(8)} needs tls_cert and tls_key`;
+  return undefined;
 }
 
 export async function main(platform: Platform): Promise<void> {
@@ -74,6 +104,19 @@ export async function main(platform: Platform): Promise<void> {
     const params = resolveParams({ cli: cli.values, env: platform.env, route: route.config, routeLabel: route.label });
     const logger = new Logger(params.debug, platform.stderr);
     const fn = route.callback(params.event_callback);
+    // workers > 1: this process supervises; the workers (MHTTPD_WORKER_INDEX set) serve
+    const workerIndex = platform.env[WORKER_INDEX_ENV];
+    const workers = params.workers === "auto" ? Math.max(1, platform.cpus?.() ?? globalThis.navigator?.hardwareConcurrency ?? 1) : params.workers;
+    if (workerIndex === undefined && workers > 1) {
+      if (!platform.spawnWorker || !platform.freePort) return fail(`workers ${workers}: this runtime's adapter cannot start worker processes`);
+      // listen_port 0: the workers must share one port, so it is chosen here
+      const sockets: ListenSocket[] = [];
+      for (const s of listenSockets(params)) sockets.push(s.port === 0 ? { ...s, port: await platform.freePort(s.hostname) } : s);
+      supervise({ ...platform, spawnWorker: platform.spawnWorker }, { workers, sockets, logger });
+      return;
+    }
+    const workerSocketsEnv = workerIndex === undefined ? undefined : platform.env[WORKER_SOCKETS_ENV];
+    const workerSockets = workerSocketsEnv ? (JSON.parse(workerSocketsEnv) as ListenSocket[]) : undefined;
     const lifecycle = new Lifecycle();
     const app = createApp({ route: fn, params, logger, binding: platform.binding, lifecycle, accessLog: platform.stdout });
 
@@ -86,6 +129,9 @@ export async function main(platform: Platform): Promise<void> {
     // signal exits at once.
     let stopping = false;
     platform.onSignals((signal) => {
+      // a worker stops on its supervisor's SIGTERM; Ctrl-C reaches the whole
+      // process group, and the supervisor turns it into that SIGTERM
+      if (workerIndex !== undefined && signal === "SIGINT") return;
       if (stopping) {
         logger.warn(`${signal} received again: exiting now`);
         return platform.exit(1);
@@ -106,10 +152,23 @@ export async function main(platform: Platform): Promise<void> {
       });
     });
 
-    for (const socket of listenSockets(params)) {
+    const sockets = workerSockets ?? listenSockets(params);
+    const tlsError = tlsProblem(params, sockets);
+    if (tlsError) return fail(tlsError);
+    let tls: TlsFiles | undefined;
+    if (sockets.some((s) => s.tls)) {
+      if (!platform.readTls) return fail(`TLS is not supported on ${platform.binding.name}`);
+      try {
+        tls = platform.readTls(params.tls_cert, params.tls_key);
+      } catch (e) {
+        return fail((e as Error).message);
+      }
+    }
+
+    for (const socket of sockets) {
       if (stopping) break; // a signal came while starting: the exit is under way
       try {
-        const l = await platform.listen(socket, app.fetch, params);
+        const l = await platform.listen(socket, app.fetch, params, socket.tls ? tls : undefined);
         listeners.push(l);
         platform.stdout(`mhttpd listening on ${socketUrl(socket, l.port)} (${platform.binding.name})`);
       } catch (e) {
