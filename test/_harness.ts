@@ -63,7 +63,7 @@ export async function startServer(
   const ports = await new Promise<number[]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${runtime}: server did not start in time\nstdout: ${out}\nstderr: ${err}`)), opts.timeoutMs ?? 20000);
     const check = () => {
-      const found = [...out.matchAll(/mhttpd listening on http:\/\/(?:\[[^\]]+\]|[^:]+):(\d+) \((\w+)\)/g)].map((m) => Number(m[1]));
+      const found = [...out.matchAll(/mhttpd listening on https?:\/\/(?:\[[^\]]+\]|[^:]+):(\d+) \((\w+)\)/g)].map((m) => Number(m[1]));
       if (found.length >= want) {
         clearTimeout(timer);
         resolve(found);
