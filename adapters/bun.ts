@@ -9,6 +9,7 @@ import http from "node:http";
 import { getConnInfo } from "hono/bun";
 import type { Server } from "bun";
 import { main } from "../src/server.ts";
+import { freePort, IS_WORKER, onSupervisorGone, spawnWorkerProcess } from "./workers.ts";
 import { readTls } from "./tls.ts";
 
 /** Bun's timers take whole seconds, 1..255 (0 would mean never) */
@@ -58,6 +59,7 @@ await main({
     const server = Bun.serve({
       hostname: socket.hostname,
       port: socket.port,
+      reusePort: IS_WORKER, // workers > 1: each worker binds the same port, the kernel spreads connections
       fetch,
       maxRequestBodySize: params.max_body_size,
       idleTimeout: bunSeconds(Math.min(params.header_timeout, params.idle_timeout)),
@@ -75,7 +77,11 @@ await main({
       destroy: () => void server.stop(true),
     };
   },
+  // workers > 1: the same bun, flags, script and arguments
+  spawnWorker: (_index, env, events) => spawnWorkerProcess(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], env, events),
+  freePort,
   onSignals(handler) {
+    if (IS_WORKER) onSupervisorGone(() => handler("SIGTERM"));
     process.on("SIGINT", () => handler("SIGINT"));
     process.on("SIGTERM", () => handler("SIGTERM"));
   },

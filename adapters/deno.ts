@@ -8,6 +8,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { getConnInfo } from "hono/deno";
 import { DROPPED } from "../src/app.ts";
 import { main } from "../src/server.ts";
+import { StartupError } from "../src/route.ts";
+import { freePort, IS_WORKER, onSupervisorGone, spawnWorkerProcess } from "./workers.ts";
 import { readTls } from "./tls.ts";
 
 type Info = Deno.ServeHandlerInfo<Deno.NetAddr> & { localAddr?: Deno.NetAddr };
@@ -37,6 +39,7 @@ await main({
       {
         hostname: socket.hostname,
         port: socket.port,
+        reusePort: IS_WORKER, // workers > 1: each worker binds the same port (Linux only)
         ...(tls && { cert: tls.cert, key: tls.key }),
         onListen() {},
         // a dropped request's body fails on purpose; anything else is a real error
@@ -65,7 +68,19 @@ await main({
       destroy: () => void server.shutdown(),
     });
   },
+  // workers > 1: deno run with the permissions granted in full to this process, and
+  // --unstable-net: Deno.serve's reusePort is unstable API (Deno 2.x)
+  spawnWorker(_index, env, events) {
+    if (Deno.permissions.querySync({ name: "run", command: Deno.execPath() }).state !== "granted") {
+      throw new StartupError(`workers > 1 on Deno needs --allow-run (or --allow-run=${Deno.execPath()}) to start the worker processes`);
+    }
+    const names = ["net", "read", "write", "env", "sys", "ffi", "import"] as const;
+    const flags = names.filter((name) => Deno.permissions.querySync({ name }).state === "granted").map((name) => `--allow-${name}`);
+    return spawnWorkerProcess(Deno.execPath(), ["run", "--no-prompt", "--unstable-net", ...flags, Deno.mainModule, ...Deno.args], env, events);
+  },
+  freePort,
   onSignals(handler) {
+    if (IS_WORKER) onSupervisorGone(() => handler("SIGTERM"));
     Deno.addSignalListener("SIGINT", () => handler("SIGINT"));
     Deno.addSignalListener("SIGTERM", () => handler("SIGTERM"));
   },

@@ -4,9 +4,12 @@
 import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { AsyncLocalStorage } from "node:async_hooks";
+import cluster from "node:cluster";
+import os from "node:os";
 import type { Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
+import { eachLine, freePort } from "./workers.ts";
 import type { RuntimeBinding } from "../src/app.ts";
 import type { ListenSocket, Params } from "../src/params.ts";
 import { main, type FetchHandler, type Listening, type TlsFiles } from "../src/server.ts";
@@ -126,6 +129,19 @@ await main({
   cwd: process.cwd(),
   readTls,
   listen,
+  // workers > 1: node:cluster (Node 20 has no reusePort; it came in 22.12). The
+  // workers' listen() goes through the primary, which accepts and hands each
+  // connection to a worker in turn (round-robin, the default except on Windows).
+  spawnWorker(_index, env, events) {
+    cluster.setupPrimary({ stdio: ["pipe", "pipe", "inherit", "ipc"] });
+    const worker = cluster.fork(env);
+    eachLine(worker.process.stdout!, events.stdout);
+    worker.process.stdin?.on("error", () => {});
+    worker.on("exit", (code, signal) => events.exit(code, signal));
+    return { pid: worker.process.pid, kill: (signal) => void worker.process.kill(signal) };
+  },
+  freePort,
+  cpus: () => os.availableParallelism(),
   onSignals(handler) {
     process.on("SIGINT", () => handler("SIGINT"));
     process.on("SIGTERM", () => handler("SIGTERM"));

@@ -106,7 +106,7 @@ export async function main(platform: Platform): Promise<void> {
     const fn = route.callback(params.event_callback);
     // workers > 1: this process supervises; the workers (MHTTPD_WORKER_INDEX set) serve
     const workerIndex = platform.env[WORKER_INDEX_ENV];
-    const workers = params.workers === "auto" ? Math.max(1, platform.cpus?.() ?? globalThis.navigator?.hardwareConcurrency ?? 1) : params.workers;
+    const workers = params.workers === "auto" ? Math.max(1, platform.cpus?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1) : params.workers;
     if (workerIndex === undefined && workers > 1) {
       if (!platform.spawnWorker || !platform.freePort) return fail(`workers ${workers}: this runtime's adapter cannot start worker processes`);
       // listen_port 0: the workers must share one port, so it is chosen here
