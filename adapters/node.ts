@@ -41,15 +41,13 @@ const binding = {
     if (body !== null) headers["content-length"] = String(length);
     out.writeHead(status, headers);
     out.end(body ?? undefined);
-    // status and length stay visible to middleware (access_log); nothing more is written
-    return new Response(null, { status, headers: { "x-hono-already-sent": "1", "content-length": String(length) } });
+    return SENT;
   },
   dropConnection(c) {
     bindings(c).incoming.socket.destroy();
-    // tells @hono/node-server that the response is handled: nothing is written
-    return new Response(null, { headers: { "x-hono-already-sent": "1" } });
+    return SENT; // nothing is written
   },
-  } satisfies RuntimeBinding;
+} satisfies RuntimeBinding;
 
 const REFUSED = Symbol("mhttpd.refused");
 const STATUS: Record<string, [number, string]> = {

@@ -22,6 +22,8 @@ export interface AccessLogSources {
   dropped(c: Context): boolean;
   /** body length of a route's reply, when the Response has no Content-Length */
   bytes(c: Context): number | undefined;
+  /** status of a reply the adapter wrote itself (its Response is a marker) */
+  status(c: Context): number | undefined;
 }
 
 export function accessLog(format: Exclude<AccessLogFormat, "off">, write: (lines: string) => void, from: AccessLogSources): MiddlewareHandler {
@@ -40,7 +42,7 @@ export function accessLog(format: Exclude<AccessLogFormat, "off">, write: (lines
     const target = targetOf(c.req.url);
     // a dropped request has no status: the connection was closed without one
     const dropped = from.dropped(c);
-    const status = dropped ? null : c.res.status;
+    const status = dropped ? null : (from.status(c) ?? c.res.status);
     const length = c.res.headers.get("content-length");
     const bytes = dropped ? null : length !== null ? Number(length) : (from.bytes(c) ?? null);
     const line =

@@ -10,14 +10,14 @@ import { clientAddress, ipMatcher } from "./client-ip.ts";
 import { RequestContext } from "./context.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { headSize, readBody } from "./limits.ts";
-import { KSR_EXIT, SyncContextStore, setKsrEnvironment, type ContextStore } from "./ksr.ts";
+import { KSR_EXIT, runWithKsr, setKsrEnvironment, type ContextStore } from "./ksr.ts";
 import type { Logger } from "./log.ts";
 import type { Params } from "./params.ts";
 import { normalizeIp } from "./ip.ts";
 import { replyHeaderRecord, replyLength, replyResponse } from "./reply.ts";
 import { accessLog } from "./access-log.ts";
 import { urlFilter } from "./url-filter.ts";
-import { EVENT_NAME, type RouteFunction } from "./route.ts";
+import type { RouteFunction } from "./route.ts";
 
 export interface RuntimeBinding {
   /** "bun", "deno", "node", ... */
@@ -46,6 +46,9 @@ export interface RuntimeBinding {
   /** the runtime answers 431 beyond max_header_size itself; without it the core
    * measures each head (which costs building the request's Headers) */
   limitsHeadSize?: boolean;
+  /** the head size the runtime refuses by itself (Bun: 16 KiB): the core measures
+   * heads only for a smaller max_header_size */
+  headLimit?: number;
   /** called as each request arrives, before anything else (per-request runtime knobs) */
   onRequest?(c: Context): void;
 }
@@ -61,7 +64,52 @@ export interface HandlerOptions {
   accessLog?: (lines: string) => void;
 }
 
-type Env = { Variables: { client: string; dropped: boolean; bytes: number } };
+type Env = { Variables: { client: string; dropped: boolean; bytes: number; status: number } };
+
+/** An `async function` route can await: the global KSR must then follow it
+ * through an AsyncLocalStorage. Anything else runs with the synchronous store,
+ * which costs nothing (on Node 20 an AsyncLocalStorage hooks every promise). */
+const isAsyncFunction = (fn: unknown) => typeof fn === "function" && fn.constructor?.name === "AsyncFunction";
+
+/** The connection facts of one request, asked of the runtime only when the route
+ * (or a check) reads them: on Bun the peer address alone costs a native call. */
+class RuntimeConn {
+  #remote: { address?: string; port?: number } | undefined;
+  #local: { address: string; port: number } | undefined | null = null;
+  constructor(
+    private readonly c: Context<Env>,
+    private readonly app: ConnSource,
+  ) {}
+  private get remote() {
+    return (this.#remote ??= this.app.binding.getConnInfo(this.c).remote);
+  }
+  get remoteAddress(): string {
+    return this.app.trusted ? this.app.client(this.c) : (this.remote.address ?? "");
+  }
+  get remotePort(): number | undefined {
+    return this.remote.port;
+  }
+  get httpVersion(): string | undefined {
+    return this.app.binding.httpVersion?.(this.c);
+  }
+  private get local() {
+    if (this.#local === null) this.#local = this.app.binding.localAddress?.(this.c);
+    return this.#local;
+  }
+  get localAddress(): string | undefined {
+    const l = this.local;
+    return l && normalizeIp(l.address);
+  }
+  get localPort(): number | undefined {
+    return this.local?.port;
+  }
+}
+
+interface ConnSource {
+  binding: RuntimeBinding;
+  trusted: ((ip: string) => boolean) | undefined;
+  client(c: Context<Env>): string;
+}
 
 const EMPTY = new Uint8Array(0);
 
@@ -94,8 +142,15 @@ function plain(status: number, text: string, extra?: Record<string, string>): Re
 export function createApp(opts: HandlerOptions): Hono<Env> {
   const { route, params, logger, binding } = opts;
   const lifecycle = opts.lifecycle ?? new Lifecycle();
-  const store = binding.contextStore ?? new SyncContextStore();
-  setKsrEnvironment(store, logger);
+  setKsrEnvironment(binding.contextStore, logger);
+  // an `async function` route runs in the async store from the first request; a
+  // plain function that turns out to return a promise, from its next request on
+  let acrossAwaits = isAsyncFunction(route);
+  const needAsyncStore = () => {
+    if (acrossAwaits) return;
+    acrossAwaits = true;
+    logger.dbg("the route returned a promise: the global KSR now follows requests across awaits (declare the route `async` to have it from the first request)");
+  };
   const app = new Hono<Env>();
   const trusted = params.trusted_proxies.length > 0 ? ipMatcher(params.trusted_proxies) : undefined;
   const routeMs = params.route_timeout * 1000;
@@ -112,6 +167,8 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
     return addr;
   };
 
+  const conns: ConnSource = { binding, trusted, client };
+
   if (params.access_log !== "off") {
     const write = opts.accessLog ?? ((lines: string) => console.log(lines));
     app.use(
@@ -119,40 +176,10 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
         client: (c) => client(c as Context<Env>),
         dropped: (c) => (c as Context<Env>).get("dropped") === true,
         bytes: (c) => (c as Context<Env>).get("bytes"),
+        status: (c) => (c as Context<Env>).get("status"),
       }),
     );
   }
-
-  // Limits first: nothing of a refused request reaches the route. Responses that
-  // refuse, and every response while draining, close their connection.
-  app.use(async (c, next) => {
-    binding.onRequest?.(c);
-    lifecycle.enter();
-    try {
-      if (!binding.capsConnections && lifecycle.inflight > params.max_connections) {
-        logger.warn(`max_connections ${params.max_connections} requests in flight: answering 503`);
-        return plain(503, "Service Unavailable\n", { connection: "close", "retry-after": "1" });
-      }
-      if (!binding.limitsHeadSize) {
-        const target = c.req.url.slice(c.req.url.indexOf("/", c.req.url.indexOf("//") + 2));
-        const head = headSize(c.req.raw, target);
-        if (head > params.max_header_size) {
-          logger.dbg(`request head of about ${head} bytes is over max_header_size ${params.max_header_size}: 431`);
-          return plain(431, "Request Header Fields Too Large\n", { connection: "close" });
-        }
-      }
-      await next();
-    } finally {
-      lifecycle.leave();
-    }
-    if (lifecycle.draining) {
-      try {
-        c.res.headers.set("connection", "close");
-      } catch {
-        // a response the adapter already wrote itself: the adapter closes it
-      }
-    }
-  });
 
   if (params.allowed_ips.length > 0) {
     app.use(
@@ -183,7 +210,10 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
       return drop(c);
     }
     if (ctx.reply) {
-      if (logBytes) (c as Context<Env>).set("bytes", replyLength(ctx.reply));
+      if (logBytes) {
+        (c as Context<Env>).set("bytes", replyLength(ctx.reply));
+        (c as Context<Env>).set("status", ctx.reply.status);
+      }
       if (binding.writeReply) {
         const { status, body } = ctx.reply;
         const headers = replyHeaderRecord(ctx.reply, ctx.replyHeaders);
@@ -207,28 +237,16 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
   };
 
   const run = (c: Context<Env>, body: Uint8Array): Response | Promise<Response> => {
-    const info = binding.getConnInfo(c).remote;
-    const local = binding.localAddress?.(c);
-    const ctx = new RequestContext(
-      c.req.raw,
-      {
-        remoteAddress: trusted ? client(c) : (info.address ?? ""),
-        remotePort: info.port,
-        httpVersion: binding.httpVersion?.(c),
-        localAddress: local && normalizeIp(local.address),
-        localPort: local?.port,
-      },
-      body,
-      logger,
-    );
+    const ctx = new RequestContext(c.req.raw, new RuntimeConn(c, conns), body, logger);
     let result: unknown;
     try {
-      result = store.run(ctx, () => route(EVENT_NAME, ctx.ksr));
+      result = runWithKsr(ctx, route, acrossAwaits);
     } catch (e) {
       return finish(c, ctx, e);
     }
     // fast path: a synchronous route is answered without another microtask
     if (typeof (result as PromiseLike<unknown> | undefined)?.then !== "function") return finish(c, ctx);
+    needAsyncStore();
     let timer: ReturnType<typeof setTimeout> | undefined;
     return Promise.race([
       Promise.resolve(result).then(
@@ -239,13 +257,62 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
     ]).finally(() => clearTimeout(timer));
   };
 
-  app.all("*", async (c) => {
-    // the route reads the body synchronously ($mhttpd(data)), so it is read first,
-    // never past max_body_size and never waiting longer than body_timeout for a byte
-    // GET and HEAD never carry a body in the Fetch API: not asking spares
-    // @hono/node-server building the full Request
-    const method = c.req.method;
-    if (method === "GET" || method === "HEAD" || c.req.raw.body === null) return run(c, EMPTY);
+  // The limits that a Fetch Request shows, then the body, then the route. One
+  // synchronous handler: a synchronous route on a body-less request is answered
+  // without a promise (Hono calls a lone handler directly).
+  const checkHead = !binding.limitsHeadSize || (binding.headLimit !== undefined && params.max_header_size < binding.headLimit);
+  const closeWhileDraining = (res: Response): Response => {
+    if (lifecycle.draining) {
+      try {
+        res.headers.set("connection", "close");
+      } catch {
+        // a response the adapter wrote itself: it said Connection: close then
+      }
+    }
+    return res;
+  };
+  const leave = (res: Response): Response => {
+    lifecycle.leave();
+    return closeWhileDraining(res);
+  };
+
+  app.all("*", (c): Response | Promise<Response> => {
+    binding.onRequest?.(c);
+    if (!binding.capsConnections && lifecycle.inflight >= params.max_connections) {
+      logger.warn(`max_connections ${params.max_connections} requests in flight: answering 503`);
+      return plain(503, "Service Unavailable\n", { connection: "close", "retry-after": "1" });
+    }
+    if (checkHead) {
+      const url = c.req.url;
+      const head = headSize(c.req.raw, url.slice(url.indexOf("/", url.indexOf("//") + 2)));
+      if (head > params.max_header_size) {
+        logger.dbg(`request head of about ${head} bytes is over max_header_size ${params.max_header_size}: 431`);
+        return plain(431, "Request Header Fields Too Large\n", { connection: "close" });
+      }
+    }
+    lifecycle.enter();
+    let res: Response | Promise<Response>;
+    try {
+      // GET and HEAD never carry a body in the Fetch API: not asking spares
+      // @hono/node-server building the full Request
+      const method = c.req.method;
+      res = method === "GET" || method === "HEAD" || c.req.raw.body === null ? run(c, EMPTY) : readAndRun(c);
+    } catch (e) {
+      lifecycle.leave();
+      throw e;
+    }
+    if (res instanceof Promise) {
+      return res.then(leave, (e: unknown) => {
+        lifecycle.leave();
+        throw e;
+      });
+    }
+    return leave(res);
+  });
+
+  /** the route reads the body synchronously ($mhttpd(data)), so it is read first,
+   * never past max_body_size and never waiting longer than body_timeout for a byte */
+  const readAndRun = async (c: Context<Env>): Promise<Response> => {
     const body = await readBody(c.req.raw, params.max_body_size, bodyMs);
     if (body.ok) return run(c, body.bytes);
     if (body.status === 0) {
@@ -256,7 +323,7 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
     return body.status === 413
       ? plain(413, "Content Too Large\n", { connection: "close" })
       : plain(408, "Request Timeout\n", { connection: "close" });
-  });
+  };
 
   app.onError((err) => {
     if (err instanceof HTTPException) return err.getResponse();

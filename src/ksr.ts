@@ -214,21 +214,43 @@ export class SyncContextStore implements ContextStore {
   }
 }
 
-let activeStore: ContextStore = new SyncContextStore();
+/** The async store (AsyncLocalStorage) of this process, shared by every handler. */
+let asyncStore: ContextStore | undefined;
+/** The request whose route runs synchronously right now (set and cleared within
+ * one call, so no other request's code can run while it is set). */
+let syncCurrent: RequestContext | undefined;
 let idleKsr: Ksr | undefined;
 let idleLogger: Logger | undefined;
 
 /** Called once per handler: where to find the running request, and the global
  * `KSR` that Kamailio KEMI scripts use without importing anything. */
-export function setKsrEnvironment(store: ContextStore, logger: Logger): void {
-  activeStore = store;
+export function setKsrEnvironment(store: ContextStore | undefined, logger: Logger): void {
+  if (store && !(store instanceof SyncContextStore)) asyncStore = store;
   idleLogger = logger;
   idleKsr = undefined;
   (globalThis as { KSR?: KsrApi }).KSR = KSR;
 }
 
+/** Run a route for a request. `acrossAwaits`: through the async store, so the
+ * global KSR follows the route past its awaits (an `async function` route);
+ * otherwise only for the synchronous call, which costs nothing (on Node 20 an
+ * AsyncLocalStorage.run hooks every promise of the process). */
+export function runWithKsr(ctx: RequestContext, route: (evname: string, ksr: Ksr) => unknown, acrossAwaits: boolean): unknown {
+  if (acrossAwaits && asyncStore) return asyncStore.run(ctx, () => route(EVENT_NAME, ctx.ksr));
+  const prev = syncCurrent;
+  syncCurrent = ctx;
+  try {
+    return route(EVENT_NAME, ctx.ksr);
+  } finally {
+    syncCurrent = prev;
+  }
+}
+
+/** The event name a microhttpd route is called with, as in Kamailio. */
+export const EVENT_NAME = "microhttpd:request";
+
 function currentKsr(): Ksr {
-  const ctx = activeStore.getStore();
+  const ctx = syncCurrent ?? asyncStore?.getStore();
   if (ctx) return ctx.ksr;
   // outside a request (module top level, timers): logging works, request access is null
   return (idleKsr ??= new Ksr(undefined, idleLogger ?? ({ log() {}, err() {}, level: 2 } as unknown as Logger)));

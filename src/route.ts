@@ -2,7 +2,7 @@
 // named by event_callback) is called as fn("microhttpd:request", KSR) per request.
 import type { Ksr } from "./ksr.ts";
 
-export const EVENT_NAME = "microhttpd:request";
+export { EVENT_NAME } from "./ksr.ts";
 
 export type RouteFunction = (evname: string, ksr: Ksr) => unknown;
 
