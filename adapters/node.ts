@@ -11,6 +11,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { eachLine, freePort } from "./workers.ts";
 import type { RuntimeBinding } from "../src/app.ts";
+import type { BodyResult } from "../src/limits.ts";
 import type { ListenSocket, Params } from "../src/params.ts";
 import { main, type FetchHandler, type Listening, type TlsFiles } from "../src/server.ts";
 import { readTls } from "./tls.ts";
@@ -20,6 +21,7 @@ const bindings = (c: { env: unknown }) => c.env as HttpBindings;
 /** Tells @hono/node-server that the response is already written: it reads only
  * this header, so one object serves every request. */
 const SENT = new Response(null, { headers: { "x-hono-already-sent": "1" } });
+const EMPTY = new Uint8Array(0);
 
 const binding = {
   name: "node",
@@ -42,6 +44,46 @@ const binding = {
     out.writeHead(status, headers);
     out.end(body ?? undefined);
     return SENT;
+  },
+  // the body from the IncomingMessage: building the Fetch Request's web stream
+  // costs more than the rest of the request together
+  readBody(c, limit, stallMs) {
+    const incoming = bindings(c).incoming;
+    const declared = incoming.headers["content-length"];
+    if (declared !== undefined && Number(declared) > limit) {
+      return Promise.resolve({ ok: false, status: 413, why: `Content-Length ${declared} is over max_body_size ${limit}` } as const);
+    }
+    if (declared === undefined && incoming.headers["transfer-encoding"] === undefined) return Promise.resolve({ ok: true, bytes: EMPTY } as const);
+    return new Promise<BodyResult>((resolve) => {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      let last = Date.now();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = (result: BodyResult) => {
+        clearTimeout(timer);
+        incoming.off("data", onData).off("end", onEnd).off("error", onGone).off("aborted", onGone).off("close", onClose);
+        resolve(result);
+      };
+      const onData = (chunk: Buffer) => {
+        total += chunk.length;
+        last = Date.now();
+        if (total > limit) {
+          incoming.pause();
+          done({ ok: false, status: 413, why: `body passed max_body_size ${limit} while arriving` });
+        } else chunks.push(chunk);
+      };
+      const onEnd = () => done({ ok: true, bytes: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total) });
+      const onGone = () => done({ ok: false, status: 0, why: `the client went away after ${total} body bytes` });
+      const onClose = () => incoming.readableEnded || onGone();
+      // one timer per body: when it fires early it sleeps for what is left of the window
+      const check = () => {
+        const quiet = Date.now() - last;
+        if (quiet < stallMs) timer = setTimeout(check, stallMs - quiet);
+        else done({ ok: false, status: 408, why: `no body bytes for ${stallMs / 1000} s (body_timeout) after ${total} bytes` });
+      };
+      timer = setTimeout(check, stallMs);
+      incoming.on("data", onData).on("end", onEnd).on("error", onGone).on("aborted", onGone).on("close", onClose);
+    });
   },
   dropConnection(c) {
     bindings(c).incoming.socket.destroy();

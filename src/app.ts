@@ -9,7 +9,7 @@ import { ipRestriction } from "hono/ip-restriction";
 import { clientAddress, ipMatcher } from "./client-ip.ts";
 import { RequestContext } from "./context.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { headSize, readBody } from "./limits.ts";
+import { headSize, readBody, type BodyResult } from "./limits.ts";
 import { KSR_EXIT, runWithKsr, setKsrEnvironment, type ContextStore } from "./ksr.ts";
 import type { Logger } from "./log.ts";
 import type { Params } from "./params.ts";
@@ -46,6 +46,10 @@ export interface RuntimeBinding {
   /** the runtime answers 431 beyond max_header_size itself; without it the core
    * measures each head (which costs building the request's Headers) */
   limitsHeadSize?: boolean;
+  /** Read the body straight from the connection, with readBody's rules (413 past
+   * `limit`, 408 after `stallMs` without a byte): cheaper there than the Fetch
+   * Request's stream (Node: the IncomingMessage, without building a web stream). */
+  readBody?(c: Context, limit: number, stallMs: number): Promise<BodyResult>;
   /** the head size the runtime refuses by itself (Bun: 16 KiB): the core measures
    * heads only for a smaller max_header_size */
   headLimit?: number;
@@ -296,7 +300,9 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
       // GET and HEAD never carry a body in the Fetch API: not asking spares
       // @hono/node-server building the full Request
       const method = c.req.method;
-      res = method === "GET" || method === "HEAD" || c.req.raw.body === null ? run(c, EMPTY) : readAndRun(c);
+      if (method === "GET" || method === "HEAD") res = run(c, EMPTY);
+      else if (binding.readBody) res = readAndRun(c, binding.readBody(c, params.max_body_size, bodyMs));
+      else res = c.req.raw.body === null ? run(c, EMPTY) : readAndRun(c, readBody(c.req.raw, params.max_body_size, bodyMs));
     } catch (e) {
       lifecycle.leave();
       throw e;
@@ -312,8 +318,8 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
 
   /** the route reads the body synchronously ($mhttpd(data)), so it is read first,
    * never past max_body_size and never waiting longer than body_timeout for a byte */
-  const readAndRun = async (c: Context<Env>): Promise<Response> => {
-    const body = await readBody(c.req.raw, params.max_body_size, bodyMs);
+  const readAndRun = async (c: Context<Env>, reading: Promise<BodyResult>): Promise<Response> => {
+    const body = await reading;
     if (body.ok) return run(c, body.bytes);
     if (body.status === 0) {
       logger.dbg(`${c.req.method} ${c.req.path}: ${body.why}; the route is not run`);
