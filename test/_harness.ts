@@ -237,6 +237,16 @@ export function httpRequest(port: number, method: string, target: string, opts: 
   return rawRequest(port, body ? Buffer.concat([Buffer.from(head, "latin1"), body]) : head, { host: opts.host, methods: [method] });
 }
 
+/** The key=value lines of an echo body (the fixture routes answer that way). */
+export function fields(body: Buffer | string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of body.toString().split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
 /** Wait until the server's stderr matches (logs can arrive after the response). */
 export async function waitForLog(srv: Server, re: RegExp, timeoutMs = 3000): Promise<string> {
   const end = Date.now() + timeoutMs;

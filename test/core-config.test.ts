@@ -4,20 +4,11 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { FIXTURES, RUNTIMES, httpRequest, runToExit, startServer, waitForLog } from "./_harness.ts";
+import { FIXTURES, RUNTIMES, httpRequest, runToExit, startServer, waitForLog, fields } from "./_harness.ts";
 
 const ROUTE = path.join(FIXTURES, "kemi-route.ts");
 const LOCAL = ["--listen-addr", "127.0.0.1", "--listen-port", "0"];
 
-function fields(body: Buffer): Record<string, string> {
-  return Object.fromEntries(
-    body
-      .toString()
-      .split("\n")
-      .filter((l) => l.includes("="))
-      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-  );
-}
 
 function refused(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {

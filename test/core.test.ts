@@ -3,20 +3,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import path from "node:path";
-import { FIXTURES, RUNTIMES, httpRequest, rawRequest, sleep, startServer, waitForLog, type Server } from "./_harness.ts";
+import { FIXTURES, RUNTIMES, httpRequest, rawRequest, sleep, startServer, waitForLog, type Server, fields } from "./_harness.ts";
 
 const ROUTE = path.join(FIXTURES, "kemi-route.ts");
 const LOCAL = ["--listen-addr", "127.0.0.1", "--listen-port", "0"];
 
-/** key=value lines of the echo body */
-function fields(body: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of body.toString("utf8").split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
-}
 
 for (const runtime of RUNTIMES) {
   describe(`core on ${runtime}`, () => {

@@ -11,20 +11,11 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { build } from "esbuild";
 import { createFetchHandler } from "../src/edge.ts";
-import { FIXTURES, ROOT, httpRequest, rawRequest, sleep } from "./_harness.ts";
+import { FIXTURES, ROOT, httpRequest, rawRequest, sleep, fields } from "./_harness.ts";
 
 const BIN = path.join(ROOT, "node_modules", ".bin");
 const EDGE = path.join(FIXTURES, "edge");
 
-/** key=value lines of an echo body */
-function fields(body: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of body.toString("utf8").split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

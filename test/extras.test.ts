@@ -3,19 +3,10 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { FIXTURES, RUNTIMES, httpRequest, rawRequest, runToExit, sleep, startServer, waitForLog, type Server } from "./_harness.ts";
+import { FIXTURES, RUNTIMES, httpRequest, rawRequest, runToExit, sleep, startServer, waitForLog, type Server, fields } from "./_harness.ts";
 
 const ROUTE = path.join(FIXTURES, "kemi-route.ts");
 
-function fields(body: Buffer): Record<string, string> {
-  return Object.fromEntries(
-    body
-      .toString()
-      .split("\n")
-      .filter((l) => l.includes("="))
-      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-  );
-}
 
 for (const runtime of RUNTIMES) {
   describe(`reply headers and request details on ${runtime}`, () => {

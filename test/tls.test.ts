@@ -11,7 +11,7 @@ import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
-import { FIXTURES, RUNTIMES, httpRequest, runToExit, startServer } from "./_harness.ts";
+import { FIXTURES, RUNTIMES, httpRequest, runToExit, startServer, fields } from "./_harness.ts";
 import { selfSigned } from "./fixtures/tls/selfsigned.ts";
 
 const ROUTE = path.join(FIXTURES, "kemi-route.ts");
@@ -41,14 +41,6 @@ function openssl(): string | undefined {
 }
 const NO_OPENSSL = openssl();
 
-function fields(body: string): Record<string, string> {
-  return Object.fromEntries(
-    body
-      .split("\n")
-      .filter((l) => l.includes("="))
-      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-  );
-}
 
 /** GET over HTTPS; the certificate is self-signed, so it is compared by fingerprint instead of verified */
 function httpsGet(port: number, target: string, host = "127.0.0.1"): Promise<{ status: number; body: string; fingerprint: string }> {
