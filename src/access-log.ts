@@ -3,7 +3,7 @@
 // server makes one write per event-loop turn rather than one per request.
 import type { Context, MiddlewareHandler } from "hono";
 import { normalizeIp } from "./ip.ts";
-import { targetOf } from "./url-filter.ts";
+import { targetOf } from "./context.ts";
 
 export type AccessLogFormat = "off" | "common" | "json";
 

@@ -7,7 +7,7 @@ import type { GetConnInfo } from "hono/conninfo";
 import { HTTPException } from "hono/http-exception";
 import { ipRestriction } from "hono/ip-restriction";
 import { clientAddress, ipMatcher } from "./client-ip.ts";
-import { RequestContext } from "./context.ts";
+import { RequestContext, targetOf } from "./context.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { headSize, readBody, type BodyResult } from "./limits.ts";
 import { KSR_EXIT, runWithKsr, setKsrEnvironment, type ContextStore } from "./ksr.ts";
@@ -287,8 +287,7 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
       return plain(503, "Service Unavailable\n", { connection: "close", "retry-after": "1" });
     }
     if (checkHead) {
-      const url = c.req.url;
-      const head = headSize(c.req.raw, url.slice(url.indexOf("/", url.indexOf("//") + 2)));
+      const head = headSize(c.req.raw, targetOf(c.req.url));
       if (head > params.max_header_size) {
         logger.dbg(`request head of about ${head} bytes is over max_header_size ${params.max_header_size}: 431`);
         return plain(431, "Request Header Fields Too Large\n", { connection: "close" });

@@ -97,11 +97,7 @@ export class RequestContext {
   /** $mhttpd(target): path and query as the URL parser gives them (dot segments
    * resolved, non-ASCII percent-encoded). */
   get target(): string {
-    const url = this.request.url;
-    const start = url.indexOf("/", url.indexOf("//") + 2);
-    if (start < 0) return "/";
-    const hash = url.indexOf("#", start);
-    return hash < 0 ? url.slice(start) : url.slice(start, hash);
+    return targetOf(this.request.url);
   }
 
   /** $mhttpd(query): the raw query string without "?", "" when none. */
@@ -139,16 +135,19 @@ export class RequestContext {
   }
 }
 
-/** The path part of an absolute URL string, without query or fragment. */
-export function rawPath(url: string): string {
+/** Path and query of an absolute URL string (the request target), without a fragment. */
+export function targetOf(url: string): string {
   const start = url.indexOf("/", url.indexOf("//") + 2);
   if (start < 0) return "/";
-  let end = url.length;
-  const q = url.indexOf("?", start);
-  if (q >= 0) end = q;
-  const h = url.indexOf("#", start);
-  if (h >= 0 && h < end) end = h;
-  return url.slice(start, end);
+  const hash = url.indexOf("#", start);
+  return hash < 0 ? url.slice(start) : url.slice(start, hash);
+}
+
+/** The path part of an absolute URL string, without query or fragment. */
+export function rawPath(url: string): string {
+  const target = targetOf(url);
+  const q = target.indexOf("?");
+  return q < 0 ? target : target.slice(0, q);
 }
 
 function hexVal(c: number): number {

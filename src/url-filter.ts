@@ -4,6 +4,7 @@
 // and the route never runs.
 import type { MiddlewareHandler } from "hono";
 import { compileEre } from "./cfg/values.ts";
+import { targetOf } from "./context.ts";
 import type { Logger } from "./log.ts";
 
 /** The ERE as a RegExp; throws an Error saying why the expression is bad. */
@@ -11,10 +12,6 @@ export function parseUrlPattern(raw: string): RegExp | undefined {
   return raw === "" ? undefined : compileEre(raw, false);
 }
 
-export function targetOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  return start < 0 ? "/" : url.slice(start);
-}
 
 export function urlFilter(match: RegExp | undefined, skip: RegExp | undefined, logger: Logger): MiddlewareHandler {
   return (c, next) => {
