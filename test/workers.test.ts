@@ -138,6 +138,19 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    it("the supervisor killed with SIGKILL: the workers drain and exit by themselves", async () => {
+      const srv = await start(runtime, ["--workers", "2"]);
+      try {
+        const workers = [...(await askUntilPids(srv.port, 2)).keys()];
+        assert.equal(workers.length, 2);
+        srv.proc.kill("SIGKILL");
+        await srv.exited;
+        assert.deepEqual(await gone(workers, 15000), [], "workers left running after their supervisor died");
+      } finally {
+        srv.proc.kill("SIGKILL");
+      }
+    });
+
     it("--workers auto: one worker per CPU", async () => {
       const cpus = os.availableParallelism();
       const srv = await start(runtime, ["--workers", "auto"]);
