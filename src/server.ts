@@ -102,7 +102,9 @@ export async function main(platform: Platform): Promise<void> {
     const url = cli.routeFile ? fileUrl(cli.routeFile, platform.cwd) : DEFAULT_ROUTE;
     const route = await loadRoute(url);
     const params = resolveParams({ cli: cli.values, env: platform.env, route: route.config, routeLabel: route.label });
-    const logger = new Logger(params.debug, platform.stderr);
+    // a worker's log lines say which worker wrote them (their stderr is shared)
+    const workerTag = platform.env[WORKER_INDEX_ENV] === undefined ? undefined : `worker ${platform.env[WORKER_INDEX_ENV]}`;
+    const logger = new Logger(params.debug, workerTag ? (line) => platform.stderr(line.replace(" ", ` [${workerTag}] `)) : platform.stderr);
     const fn = route.callback(params.event_callback);
     // workers > 1: this process supervises; the workers (MHTTPD_WORKER_INDEX set) serve
     const workerIndex = platform.env[WORKER_INDEX_ENV];
