@@ -2,9 +2,12 @@
 // while the others serve, SIGTERM to the parent drains them all, exit 0, no orphans.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { Logger } from "../src/log.ts";
+import { supervise } from "../src/supervisor.ts";
 import { FIXTURES, httpRequest, rawRequest, ROOT, RUNTIMES, runtimeCommand, runToExit, sleep, type Runtime } from "./_harness.ts";
 
 const ROUTE = path.join(FIXTURES, "workers", "pid-route.ts");
@@ -166,6 +169,27 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    it("a worker that cannot listen at start-up (port in use): the supervisor stops the others and exits 1", async () => {
+      const blocker = net.createServer().listen(0, "127.0.0.1");
+      await new Promise((r) => blocker.once("listening", r));
+      const port = (blocker.address() as net.AddressInfo).port;
+      try {
+        const [cmd, ...pre] = command(runtime);
+        const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+          const p = spawn(cmd, [...pre, ROUTE, "--workers", "2", "--listen-port", String(port)], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+          let err = "";
+          p.stderr!.on("data", (d) => (err += d));
+          const t = setTimeout(() => p.kill("SIGKILL"), 30000);
+          p.on("close", (code) => (clearTimeout(t), resolve({ code, err })));
+        });
+        assert.equal(r.code, 1, r.err);
+        assert.match(r.err, /address already in use/);
+        assert.match(r.err, /worker \d \(pid \d+\) exited with code 1 before listening: stopping/);
+      } finally {
+        blocker.close();
+      }
+    });
+
     it("a bad workers value is a one-line start-up error", async () => {
       for (const bad of ["0", "many", "1025"]) {
         const r = await runToExit(runtime, [ROUTE, "--workers", bad]);
@@ -184,3 +208,39 @@ for (const runtime of RUNTIMES) {
     }
   });
 }
+
+describe("supervisor back-off (no runtime)", () => {
+  it("a worker that keeps dying is restarted after 0.1, 0.2, 0.4 s; SIGTERM then exits 0", async () => {
+    const lines: string[] = [];
+    const logger = new Logger(2, (l) => lines.push(l));
+    let onSignal: (s: string) => void = () => {};
+    let exited: number | undefined;
+    let spawned = 0;
+    const kills: string[] = [];
+    supervise(
+      {
+        spawnWorker(index, _env, events) {
+          const pid = 100 + spawned++;
+          // listens at once; worker 1 dies 10 ms later, every time
+          setTimeout(() => events.stdout("mhttpd listening on http://127.0.0.1:1 (test)"), 1);
+          if (index === 1) setTimeout(() => events.exit(null, "SIGSEGV"), 10);
+          return { pid, kill: (sig) => (kills.push(`${pid}:${sig}`), setTimeout(() => events.exit(0, null), 1)) };
+        },
+        onSignals: (h) => (onSignal = h),
+        exit: ((code: number) => {
+          exited = code;
+        }) as (code: number) => never,
+        stdout: (l) => lines.push(l),
+      },
+      { workers: 2, sockets: [{ hostname: "127.0.0.1", port: 1 }], logger },
+    );
+    await sleep(1200);
+    const delays = lines.map((l) => /worker 1 \(pid \d+\) killed by SIGSEGV; restarting it in ([\d.]+) s/.exec(l)?.[1]).filter(Boolean);
+    assert.deepEqual(delays.slice(0, 3), ["0.1", "0.2", "0.4"], lines.join("\n"));
+    assert.equal(lines.filter((l) => l.startsWith("mhttpd listening on")).length, 1);
+    onSignal("SIGTERM");
+    await sleep(50);
+    assert.equal(exited, 0);
+    assert.ok(kills.includes("100:SIGTERM"), kills.join());
+  });
+});
