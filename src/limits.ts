@@ -37,24 +37,25 @@ export async function readBody(req: Request, limit: number, stallMs: number): Pr
   let total = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stalled = false;
-  let fail: (e: Error) => void = () => {};
-  const stall = new Promise<never>((_, reject) => (fail = reject));
-  stall.catch(() => {});
-  // one timer per body, not one per chunk: when it fires early it sleeps again
-  // for what is left of the stall window since the last chunk
+  // One timer per body, not one per chunk: when it fires early it sleeps again
+  // for what is left of the stall window since the last chunk. A stall cancels
+  // the reader, which ends the pending read: no race of promises per chunk.
   let last = Date.now();
   const check = () => {
     const quiet = Date.now() - last;
     if (quiet < stallMs) timer = setTimeout(check, stallMs - quiet);
     else {
       stalled = true;
-      fail(new Error("stalled"));
+      reader.cancel(new Error("body_timeout")).catch(() => {});
     }
   };
   timer = setTimeout(check, stallMs);
   try {
     for (;;) {
-      const { done, value } = await Promise.race([reader.read(), stall]);
+      const { done, value } = await reader.read();
+      if (stalled) {
+        return { ok: false, status: 408, why: `no body bytes for ${stallMs / 1000} s (body_timeout) after ${total} bytes` };
+      }
       if (done) break;
       total += value.byteLength;
       if (total > limit) {
@@ -65,10 +66,7 @@ export async function readBody(req: Request, limit: number, stallMs: number): Pr
       last = Date.now();
     }
   } catch (e) {
-    if (stalled) {
-      reader.cancel().catch(() => {});
-      return { ok: false, status: 408, why: `no body bytes for ${stallMs / 1000} s (body_timeout) after ${total} bytes` };
-    }
+    if (stalled) return { ok: false, status: 408, why: `no body bytes for ${stallMs / 1000} s (body_timeout) after ${total} bytes` };
     return { ok: false, status: 0, why: `body read failed after ${total} bytes: ${(e as Error)?.message ?? String(e)}` };
   } finally {
     clearTimeout(timer);
