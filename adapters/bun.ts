@@ -24,12 +24,12 @@ await main({
     // Bun answers 431 past its own head limit (16 KiB unless --max-http-header-size)
     limitsHeadSize: true,
     headLimit: http.maxHeaderSize,
-    // Bun labels byte bodies application/octet-stream; a stream goes out as it is
     // Bun does not tell the connection's local address: the listener's is the best we have
     localAddress: (c) => {
       const server = c.env as Server<undefined>;
       return { address: server.hostname ?? "", port: server.port ?? 0 };
     },
+    // Bun labels byte bodies application/octet-stream; a stream goes out as it is
     untypedResponse: (_c, status, bytes, headers) =>
       new Response(
         new ReadableStream({
