@@ -133,18 +133,25 @@ class KsrX {
 const KEMI_LEVELS: Record<string, number> = { dbg: L_DBG, info: L_INFO, notice: L_NOTICE, warn: L_WARN, err: L_ERR, crit: L_CRIT };
 
 export class Ksr {
-  readonly pv: KsrPv;
-  readonly microhttpd: KsrMicrohttpd;
-  readonly x: KsrX;
+  // made on first use: a route reads one or two of them, a .cfg route none
+  #pv: KsrPv | undefined;
+  #microhttpd: KsrMicrohttpd | undefined;
+  #x: KsrX | undefined;
 
   constructor(
     /** @internal the request this KSR belongs to (the cfg runtime reads it directly) */
     readonly ctx: RequestContext | undefined,
     private readonly logger: Logger,
-  ) {
-    this.pv = new KsrPv(ctx, logger);
-    this.microhttpd = new KsrMicrohttpd(ctx, logger);
-    this.x = new KsrX(ctx);
+  ) {}
+
+  get pv(): KsrPv {
+    return (this.#pv ??= new KsrPv(this.ctx, this.logger));
+  }
+  get microhttpd(): KsrMicrohttpd {
+    return (this.#microhttpd ??= new KsrMicrohttpd(this.ctx, this.logger));
+  }
+  get x(): KsrX {
+    return (this.#x ??= new KsrX(this.ctx));
   }
 
   // KEMI log functions return 0, as Kamailio's do.
