@@ -47,7 +47,7 @@ const binding = {
   },
   // the body from the IncomingMessage: building the Fetch Request's web stream
   // costs more than the rest of the request together
-  readBody(c, limit, stallMs) {
+  readBody(c, limit, stalls) {
     const incoming = bindings(c).incoming;
     const declared = incoming.headers["content-length"];
     if (declared !== undefined && Number(declared) > limit) {
@@ -57,16 +57,14 @@ const binding = {
     return new Promise<BodyResult>((resolve) => {
       const chunks: Buffer[] = [];
       let total = 0;
-      let last = Date.now();
-      let timer: ReturnType<typeof setTimeout> | undefined;
       const done = (result: BodyResult) => {
-        clearTimeout(timer);
+        stalls.stop(stall);
         incoming.off("data", onData).off("end", onEnd).off("error", onGone).off("aborted", onGone).off("close", onClose);
         resolve(result);
       };
       const onData = (chunk: Buffer) => {
         total += chunk.length;
-        last = Date.now();
+        stall.last = Date.now();
         if (total > limit) {
           incoming.pause();
           done({ ok: false, status: 413, why: `body passed max_body_size ${limit} while arriving` });
@@ -75,13 +73,7 @@ const binding = {
       const onEnd = () => done({ ok: true, bytes: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total) });
       const onGone = () => done({ ok: false, status: 0, why: `the client went away after ${total} body bytes` });
       const onClose = () => incoming.readableEnded || onGone();
-      // one timer per body: when it fires early it sleeps for what is left of the window
-      const check = () => {
-        const quiet = Date.now() - last;
-        if (quiet < stallMs) timer = setTimeout(check, stallMs - quiet);
-        else done({ ok: false, status: 408, why: `no body bytes for ${stallMs / 1000} s (body_timeout) after ${total} bytes` });
-      };
-      timer = setTimeout(check, stallMs);
+      const stall = stalls.start(() => done({ ok: false, status: 408, why: `no body bytes for ${stalls.ms / 1000} s (body_timeout) after ${total} bytes` }));
       incoming.on("data", onData).on("end", onEnd).on("error", onGone).on("aborted", onGone).on("close", onClose);
     });
   },

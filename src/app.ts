@@ -4,12 +4,13 @@
 // from the adapter's RuntimeBinding; this file knows no runtime.
 import { Hono, type Context } from "hono";
 import type { GetConnInfo } from "hono/conninfo";
+import type { Result, Router } from "hono/router";
 import { HTTPException } from "hono/http-exception";
 import { ipRestriction } from "hono/ip-restriction";
 import { clientAddress, ipMatcher } from "./client-ip.ts";
 import { RequestContext, rawPath, targetOf } from "./context.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { headSize, readBody, type BodyResult } from "./limits.ts";
+import { headSize, readBody, StallWatch, type BodyResult } from "./limits.ts";
 import { KSR_EXIT, runWithKsr, setKsrEnvironment, type ContextStore } from "./ksr.ts";
 import type { Logger } from "./log.ts";
 import type { Params } from "./params.ts";
@@ -47,9 +48,12 @@ export interface RuntimeBinding {
    * measures each head (which costs building the request's Headers) */
   limitsHeadSize?: boolean;
   /** Read the body straight from the connection, with readBody's rules (413 past
-   * `limit`, 408 after `stallMs` without a byte): cheaper there than the Fetch
-   * Request's stream (Node: the IncomingMessage, without building a web stream). */
-  readBody?(c: Context, limit: number, stallMs: number): Promise<BodyResult>;
+   * `limit`, 408 once `stalls` sees no byte for body_timeout): cheaper there than the
+   * Fetch Request's stream (Node: the IncomingMessage, without building a web
+   * stream; Bun: its native whole-body read). Status 0: nobody left to answer. */
+  readBody?(c: Context, limit: number, stalls: StallWatch): Promise<BodyResult>;
+  /** a timer belongs to the request that made it (Workers): no timer shared by requests */
+  timersPerRequest?: boolean;
   /** the head size the runtime refuses by itself (Bun: 16 KiB): the core measures
    * heads only for a smaller max_header_size */
   headLimit?: number;
@@ -66,6 +70,21 @@ export interface HandlerOptions {
   lifecycle?: Lifecycle;
   /** where access_log lines go (stdout) */
   accessLog?: (lines: string) => void;
+}
+
+/** Hono's router for an app whose every handler (the optional middleware, then the
+ * one request handler) runs for every request, whatever the method and path: it
+ * answers each match with the same list, in the order they were added, instead of
+ * running a regular expression over the path per request. */
+class EveryRequestRouter<T> implements Router<T> {
+  readonly name = "EveryRequestRouter";
+  readonly #all: [[T, Record<string, string>][]] = [[]];
+  add(_method: string, _path: string, handler: T): void {
+    this.#all[0].push([handler, {}]);
+  }
+  match(): Result<T> {
+    return this.#all;
+  }
 }
 
 type Env = { Variables: { client: string; dropped: boolean; bytes: number; status: number } };
@@ -155,12 +174,12 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
     acrossAwaits = true;
     logger.dbg("the route returned a promise: the global KSR now follows requests across awaits (declare the route `async` to have it from the first request)");
   };
-  // Every request goes to the one handler, so Hono never needs the path: a
-  // constant spares parsing the URL for the router on every request.
-  const app = new Hono<Env>({ getPath: () => "/" });
+  // Every request goes through the same handlers, so Hono needs neither the path
+  // (a constant spares parsing the URL) nor a router that matches it.
+  const app = new Hono<Env>({ getPath: () => "/", router: new EveryRequestRouter() });
   const trusted = params.trusted_proxies.length > 0 ? ipMatcher(params.trusted_proxies) : undefined;
   const routeMs = params.route_timeout * 1000;
-  const bodyMs = params.body_timeout * 1000;
+  const stalls = new StallWatch(params.body_timeout * 1000, binding.timersPerRequest);
 
   /** the peer address, or the one our trusted proxies forwarded for */
   const client = (c: Context<Env>): string => {
@@ -302,8 +321,8 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
       // @hono/node-server building the full Request
       const method = c.req.method;
       if (method === "GET" || method === "HEAD") res = run(c, EMPTY);
-      else if (binding.readBody) res = readAndRun(c, binding.readBody(c, params.max_body_size, bodyMs));
-      else res = c.req.raw.body === null ? run(c, EMPTY) : readAndRun(c, readBody(c.req.raw, params.max_body_size, bodyMs));
+      else if (binding.readBody) res = readAndRun(c, binding.readBody(c, params.max_body_size, stalls));
+      else res = c.req.raw.body === null ? run(c, EMPTY) : readAndRun(c, readBody(c.req.raw, params.max_body_size, stalls));
     } catch (e) {
       lifecycle.leave();
       throw e;

@@ -172,6 +172,8 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
     // Workers say which HTTP version reached the edge
     httpVersion: (c) => (c.req.raw as Request & { cf?: { httpProtocol?: string } }).cf?.httpProtocol,
     capsConnections: true,
+    // a Worker's timers die with the request that set them
+    timersPerRequest: true,
     // drop: the core's body that fails at once, so the platform gives up on the
     // response (workerd closes the connection having sent nothing)
   };

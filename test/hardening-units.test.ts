@@ -4,7 +4,9 @@ import { describe, it } from "node:test";
 import { clientAddress, ipMatcher } from "../src/client-ip.ts";
 import { ConfigError, resolveParams } from "../src/config.ts";
 import { parseAllowedIps } from "../src/ip.ts";
+import { StallWatch } from "../src/limits.ts";
 import { parseSeconds, parseSize } from "../src/params.ts";
+import { sleep } from "./_harness.ts";
 
 describe("hardening parameters", () => {
   it("reads sizes as bytes with k and m suffixes", () => {
@@ -62,4 +64,29 @@ describe("client address", () => {
     assert.equal(clientAddress("127.0.0.1", "192.0.2.7, garbage", trusted), "127.0.0.1", "garbage: believe nothing");
     assert.equal(clientAddress("::1", "[2001:db8::5]", ipMatcher(["::1"])), "2001:db8::5");
   });
+});
+
+describe("body stall watch (body_timeout)", () => {
+  for (const perBody of [false, true]) {
+    it(`fires once no byte came for its window, not while bytes come (${perBody ? "a timer per body" : "one shared sweeper"})`, async () => {
+      const watch = new StallWatch(200, perBody);
+      const fired: string[] = [];
+      const t0 = Date.now();
+      const quiet = watch.start(() => fired.push(`quiet ${Date.now() - t0}`));
+      const steady = watch.start(() => fired.push("steady"));
+      // the steady body gets a byte every 50 ms for 600 ms, three windows in all
+      for (let i = 0; i < 12; i++) {
+        await sleep(50);
+        steady.last = Date.now();
+      }
+      watch.stop(steady);
+      assert.equal(fired.length, 1, JSON.stringify(fired));
+      const ms = Number(fired[0].split(" ")[1]);
+      assert.ok(ms >= 190 && ms < 500, `the quiet body stalled after ${ms} ms (window 200 ms)`);
+      watch.stop(quiet);
+      // nothing left to watch: the shared sweeper stops with the last body
+      await sleep(100);
+      assert.equal(watch.watching, 0);
+    });
+  }
 });

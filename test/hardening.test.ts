@@ -138,7 +138,10 @@ for (const runtime of RUNTIMES) {
 
     it("answers 408 and closes when the body stops arriving (body_timeout)", async () => {
       const r = await holdOpen(srv.port, "POST /size HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nonly-part-of-it", runtime === "deno" ? 6000 : 15000);
-      assert.match(r.raw, /^HTTP\/1\.1 408 /);
+      // Bun: the connection's own inactivity timer times the body and closes it
+      // without a response (docs/limits-and-security.md)
+      if (runtime === "bun") assert.equal(r.raw, "", "closed without a response");
+      else assert.match(r.raw, /^HTTP\/1\.1 408 /);
       // Deno.serve cannot close a connection: the 408 is complete, the socket stays
       if (runtime !== "deno") assert.ok(r.closed, `closed (after ${r.ms} ms)`);
       assert.doesNotMatch(srv.stderr(), /route ran for \/size with 15 bytes/);
