@@ -20,27 +20,42 @@ import { accessLog } from "./access-log.ts";
 import { urlFilter } from "./url-filter.ts";
 import type { RouteFunction } from "./route.ts";
 
+/** What the request handler and the runtime bindings use of a request's Hono
+ * Context. Hono's Context is one; without middleware the handler gets a
+ * DirectExchange instead (see createApp). */
+export interface Exchange {
+  readonly req: { readonly raw: Request; readonly method: string; readonly url: string };
+  /** the runtime's second argument to fetch (Bun: the server; Deno: the connection info; Node: incoming/outgoing) */
+  readonly env: unknown;
+  get<K extends keyof Vars>(key: K): Vars[K] | undefined;
+  set<K extends keyof Vars>(key: K, value: Vars[K]): void;
+}
+
+/** What the handler remembers about a request for the access log and allowed_ips */
+type Vars = { client: string; dropped: boolean; bytes: number; status: number };
+
 export interface RuntimeBinding {
   /** "bun", "deno", "node", ... */
   name: string;
-  /** Hono's getConnInfo for this runtime: the socket's peer address */
-  getConnInfo: GetConnInfo;
+  /** Hono's getConnInfo for this runtime: the socket's peer address (it reads the
+   * Exchange's env and req.raw only) */
+  getConnInfo(c: Exchange): ReturnType<GetConnInfo>;
   /** the HTTP version of the request, where the runtime exposes it */
-  httpVersion?(c: Context): string | undefined;
+  httpVersion?(c: Exchange): string | undefined;
   /** Close the connection without writing anything; returns what the runtime
    * needs the handler to return. Without it, drop uses a body that fails at once. */
-  dropConnection?(c: Context): Response;
+  dropConnection?(c: Exchange): Response;
   /** keeps the running request across awaits (AsyncLocalStorage) */
   contextStore?: ContextStore;
   /** a response the runtime sends without adding a Content-Type (empty ctype);
    * needed where the runtime labels byte bodies itself */
-  untypedResponse?(c: Context, status: number, bytes: Uint8Array, headers: Headers): Response;
+  untypedResponse?(c: Exchange, status: number, bytes: Uint8Array, headers: Headers): Response;
   /** Write a reply straight to the connection and return what the runtime's
    * server then needs (Node: @hono/node-server's "already sent" marker). Faster
    * there than a Fetch Response, and it never adds a Content-Type of its own. */
-  writeReply?(c: Context, status: number, headers: Record<string, string | string[]>, body: string | Uint8Array | null): Response;
+  writeReply?(c: Exchange, status: number, headers: Record<string, string | string[]>, body: string | Uint8Array | null): Response;
   /** the local socket the request came in on ($mhttpd(dstip), $mhttpd(dstport)) */
-  localAddress?(c: Context): { address: string; port: number } | undefined;
+  localAddress?(c: Exchange): { address: string; port: number } | undefined;
   /** the runtime refuses connections beyond max_connections itself; without it the
    * core answers 503 to requests beyond max_connections in flight */
   capsConnections?: boolean;
@@ -51,14 +66,14 @@ export interface RuntimeBinding {
    * `limit`, 408 once `stalls` sees no byte for body_timeout): cheaper there than the
    * Fetch Request's stream (Node: the IncomingMessage, without building a web
    * stream; Bun: its native whole-body read). Status 0: nobody left to answer. */
-  readBody?(c: Context, limit: number, stalls: StallWatch): Promise<BodyResult>;
+  readBody?(c: Exchange, limit: number, stalls: StallWatch): Promise<BodyResult>;
   /** a timer belongs to the request that made it (Workers): no timer shared by requests */
   timersPerRequest?: boolean;
   /** the head size the runtime refuses by itself (Bun: 16 KiB): the core measures
    * heads only for a smaller max_header_size */
   headLimit?: number;
   /** called as each request arrives, before anything else (per-request runtime knobs) */
-  onRequest?(c: Context): void;
+  onRequest?(c: Exchange): void;
 }
 
 export interface HandlerOptions {
@@ -87,7 +102,36 @@ class EveryRequestRouter<T> implements Router<T> {
   }
 }
 
-type Env = { Variables: { client: string; dropped: boolean; bytes: number; status: number } };
+type Env = { Variables: Vars };
+
+/** The Exchange of a request when no middleware is configured: the handler is
+ * called straight from the runtime's fetch, without Hono's Context (a dozen
+ * private fields per request, measurable on Bun) or its dispatch. Hono runs the
+ * chain as soon as any middleware (access_log, allowed_ips, url_match/url_skip) is. */
+class DirectExchange implements Exchange {
+  #method: string | undefined;
+  #vars: Partial<Vars> | undefined;
+  constructor(
+    readonly raw: Request,
+    readonly env: unknown,
+  ) {}
+  /** Hono's c.req.raw, c.req.method, c.req.url: the same object */
+  get req(): this {
+    return this;
+  }
+  get method(): string {
+    return (this.#method ??= this.raw.method);
+  }
+  get url(): string {
+    return this.raw.url;
+  }
+  get<K extends keyof Vars>(key: K): Vars[K] | undefined {
+    return this.#vars?.[key];
+  }
+  set<K extends keyof Vars>(key: K, value: Vars[K]): void {
+    (this.#vars ??= {})[key] = value;
+  }
+}
 
 /** An `async function` route can await: the global KSR must then follow it
  * through an AsyncLocalStorage. Anything else runs with the synchronous store,
@@ -100,7 +144,7 @@ class RuntimeConn {
   #remote: { address?: string; port?: number } | undefined;
   #local: { address: string; port: number } | undefined | null = null;
   constructor(
-    private readonly c: Context<Env>,
+    private readonly c: Exchange,
     private readonly app: ConnSource,
   ) {}
   private get remote() {
@@ -131,7 +175,7 @@ class RuntimeConn {
 interface ConnSource {
   binding: RuntimeBinding;
   trusted: ((ip: string) => boolean) | undefined;
-  client(c: Context<Env>): string;
+  client(c: Exchange): string;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -162,7 +206,13 @@ function plain(status: number, text: string, extra?: Record<string, string>): Re
   });
 }
 
-export function createApp(opts: HandlerOptions): Hono<Env> {
+/** The core as a Fetch handler: `fetch(request, env)`, env being what the runtime
+ * passes as fetch's second argument. */
+export interface App {
+  fetch(request: Request, env?: unknown): Response | Promise<Response>;
+}
+
+export function createApp(opts: HandlerOptions): App {
   const { route, params, logger, binding } = opts;
   const lifecycle = opts.lifecycle ?? new Lifecycle();
   setKsrEnvironment(binding.contextStore, logger);
@@ -182,7 +232,7 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
   const stalls = new StallWatch(params.body_timeout * 1000, binding.timersPerRequest);
 
   /** the peer address, or the one our trusted proxies forwarded for */
-  const client = (c: Context<Env>): string => {
+  const client = (c: Exchange): string => {
     let addr = c.get("client");
     if (addr === undefined) {
       const peer = binding.getConnInfo(c).remote.address ?? "";
@@ -198,7 +248,7 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
     const write = opts.accessLog ?? ((lines: string) => console.log(lines));
     app.use(
       accessLog(params.access_log, write, {
-        client: (c) => client(c as Context<Env>),
+        client: (c) => client(c as unknown as Exchange),
         dropped: (c) => (c as Context<Env>).get("dropped") === true,
         bytes: (c) => (c as Context<Env>).get("bytes"),
         status: (c) => (c as Context<Env>).get("status"),
@@ -208,7 +258,7 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
 
   if (params.allowed_ips.length > 0) {
     app.use(
-      ipRestriction((c) => ({ remote: { address: client(c as Context<Env>) } }), { allowList: params.allowed_ips }, (remote) => {
+      ipRestriction((c) => ({ remote: { address: client(c as unknown as Exchange) } }), { allowList: params.allowed_ips }, (remote) => {
         logger.dbg(`refused client ${remote.addr}: not in allowed_ips`);
         return plain(403, "Forbidden\n", { connection: "close" });
       }),
@@ -216,12 +266,13 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
   }
 
   if (params.url_match || params.url_skip) app.use(urlFilter(params.url_match, params.url_skip, logger));
+  const usesMiddleware = params.access_log !== "off" || params.allowed_ips.length > 0 || Boolean(params.url_match || params.url_skip);
 
   const untyped = binding.untypedResponse?.bind(binding);
   const logBytes = params.access_log !== "off";
-  const drop = (c: Context): Response => (binding.dropConnection ? binding.dropConnection(c) : failingResponse());
+  const drop = (c: Exchange): Response => (binding.dropConnection ? binding.dropConnection(c) : failingResponse());
 
-  const finish = (c: Context, ctx: RequestContext, error?: unknown): Response => {
+  const finish = (c: Exchange, ctx: RequestContext, error?: unknown): Response => {
     if (ctx.settled) return plain(503, "Service Unavailable\n"); // answered at route_timeout; never sent
     ctx.settled = true;
     if (error !== undefined && error !== KSR_EXIT) {
@@ -231,13 +282,13 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
     }
     if (ctx.dropped) {
       logger.dbg(`drop: closing the connection of ${ctx.method} ${ctx.url} without a response`);
-      (c as Context<Env>).set("dropped", true);
+      c.set("dropped", true);
       return drop(c);
     }
     if (ctx.reply) {
       if (logBytes) {
-        (c as Context<Env>).set("bytes", replyLength(ctx.reply));
-        (c as Context<Env>).set("status", ctx.reply.status);
+        c.set("bytes", replyLength(ctx.reply));
+        c.set("status", ctx.reply.status);
       }
       if (binding.writeReply) {
         const { status, body } = ctx.reply;
@@ -261,7 +312,7 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
     return plain(503, "Service Unavailable\n");
   };
 
-  const run = (c: Context<Env>, body: Uint8Array): Response | Promise<Response> => {
+  const run = (c: Exchange, body: Uint8Array): Response | Promise<Response> => {
     const ctx = new RequestContext(c.req.raw, new RuntimeConn(c, conns), body, logger);
     let result: unknown;
     try {
@@ -301,7 +352,7 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
     return closeWhileDraining(res);
   };
 
-  app.all("*", (c): Response | Promise<Response> => {
+  const handle = (c: Exchange): Response | Promise<Response> => {
     binding.onRequest?.(c);
     if (!binding.capsConnections && lifecycle.inflight >= params.max_connections) {
       logger.warn(`max_connections ${params.max_connections} requests in flight: answering 503`);
@@ -334,11 +385,11 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
       });
     }
     return leave(res);
-  });
+  };
 
   /** the route reads the body synchronously ($mhttpd(data)), so it is read first,
    * never past max_body_size and never waiting longer than body_timeout for a byte */
-  const readAndRun = async (c: Context<Env>, reading: Promise<BodyResult>): Promise<Response> => {
+  const readAndRun = async (c: Exchange, reading: Promise<BodyResult>): Promise<Response> => {
     const body = await reading;
     if (body.ok) return run(c, body.bytes);
     if (body.status === 0) {
@@ -351,11 +402,27 @@ export function createApp(opts: HandlerOptions): Hono<Env> {
       : plain(408, "Request Timeout\n", { connection: "close" });
   };
 
-  app.onError((err) => {
+  const failed = (err: unknown): Response => {
     if (err instanceof HTTPException) return err.getResponse();
     logger.err(`request failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return plain(500, "Internal Server Error\n");
-  });
+  };
 
-  return app;
+  if (!usesMiddleware) {
+    return {
+      fetch(request: Request, env?: unknown): Response | Promise<Response> {
+        let res: Response | Promise<Response>;
+        try {
+          res = handle(new DirectExchange(request, env));
+        } catch (e) {
+          return failed(e);
+        }
+        return res instanceof Promise ? res.catch(failed) : res;
+      },
+    };
+  }
+  // Hono's Context is an Exchange (req.raw, req.method, req.url, env, get, set)
+  app.all("*", (c) => handle(c as unknown as Exchange));
+  app.onError(failed);
+  return { fetch: app.fetch };
 }

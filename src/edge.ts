@@ -186,10 +186,11 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
   };
   if (opts.contextStore) build(opts.contextStore);
 
-  const fetch: EdgeFetch = async (request, second, ctx) => {
+  // a Worker's third argument (its ExecutionContext) is not needed: nothing outlives the response
+  const fetch: EdgeFetch = async (request, second) => {
     if (!app) await (ready ??= contextStore().then(build));
     const env: EdgeEnv = platformAddress(request, second);
-    return app!.fetch(request, env, ctx as never);
+    return app!.fetch(request, env);
   };
   return { fetch, params };
 }
