@@ -297,7 +297,9 @@ export function createApp(opts: HandlerOptions): App {
         if (lifecycle.draining) headers["connection"] = "close";
         return binding.writeReply(c, status, headers, body instanceof ArrayBuffer ? new Uint8Array(body) : body);
       }
-      return replyResponse(ctx.reply, ctx.replyHeaders, untyped && ((status, bytes, headers) => untyped(c, status, bytes, headers)));
+      // the runtime's untyped Response is only ever needed for an empty ctype
+      const byRuntime = untyped && ctx.reply.ctype === "" ? (status: number, bytes: Uint8Array, headers: Headers) => untyped(c, status, bytes, headers) : undefined;
+      return replyResponse(ctx.reply, ctx.replyHeaders, byRuntime);
     }
     logger.warn(`route ended without a reply for ${ctx.method} ${ctx.url}: sending 500`);
     return plain(500, "Internal Server Error\n");

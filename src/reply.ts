@@ -25,35 +25,39 @@ export interface Reply {
   body: string | Uint8Array | ArrayBuffer | null;
 }
 
-export interface ReplyResult {
-  reply?: Reply;
-  /** why the reply was refused */
-  error?: string;
-}
+/** The last reason and content type that passed the checks: a route answers with
+ * the same literals every time, and comparing one string is cheaper than a regex. */
+let checkedReason = "OK";
+let checkedType = "text/plain";
 
-export function buildReply(code: unknown, reason: unknown, ctype: unknown, body: unknown): ReplyResult {
+/** The reply, or why it is refused. */
+export function buildReply(code: unknown, reason: unknown, ctype: unknown, body: unknown): Reply | string {
   const status = toCode(code);
-  if (Number.isNaN(status)) return { error: `invalid reply code ${JSON.stringify(String(code))}: not a number` };
-  if (status >= 100 && status < 200) {
-    return { error: `invalid reply code ${status}: 1xx codes are interim and cannot be a final reply (use 200..599)` };
+  if (Number.isNaN(status)) return `invalid reply code ${JSON.stringify(String(code))}: not a number`;
+  if (status < 200 || status > 599) {
+    if (status >= 100 && status < 200) return `invalid reply code ${status}: 1xx codes are interim and cannot be a final reply (use 200..599)`;
+    if (status >= 600 && status < 700) return `invalid reply code ${status}: 6xx codes cannot be represented by a Fetch Response (use 200..599)`;
+    return `invalid reply code ${status}: expected 200..599`;
   }
-  if (status >= 600 && status < 700) {
-    return { error: `invalid reply code ${status}: 6xx codes cannot be represented by a Fetch Response (use 200..599)` };
+
+  const reasonText = typeof reason === "string" ? reason : reason == null ? "" : String(reason);
+  if (reasonText !== checkedReason) {
+    if (reasonText === "") return "invalid reason parameter: must not be empty";
+    if (FORBIDDEN_CHARS.test(reasonText)) return "invalid reason parameter: contains CR, LF or NUL";
+    checkedReason = reasonText;
   }
-  if (status < 200 || status > 599) return { error: `invalid reply code ${status}: expected 200..599` };
 
-  const reasonText = reason == null ? "" : String(reason);
-  if (reasonText === "") return { error: "invalid reason parameter: must not be empty" };
-  if (FORBIDDEN_CHARS.test(reasonText)) return { error: "invalid reason parameter: contains CR, LF or NUL" };
-
-  const type = ctype == null ? "" : String(ctype);
-  if (FORBIDDEN_CHARS.test(type)) return { error: "invalid content type parameter: contains CR, LF or NUL" };
+  const type = typeof ctype === "string" ? ctype : ctype == null ? "" : String(ctype);
+  if (type !== checkedType) {
+    if (FORBIDDEN_CHARS.test(type)) return "invalid content type parameter: contains CR, LF or NUL";
+    checkedType = type;
+  }
 
   let payload: Reply["body"];
   if (status === 204 || status === 304) payload = null;
   else if (typeof body === "string" || body instanceof Uint8Array || body instanceof ArrayBuffer) payload = body;
   else payload = body == null ? "" : String(body);
-  return { reply: { status, ctype: type, body: payload } };
+  return { status, ctype: type, body: payload };
 }
 
 /** The microhttpd functions, one implementation for KEMI (src/ksr.ts) and the cfg
@@ -70,8 +74,8 @@ export function queueReply(ctx: ReplyTarget, code: unknown, reason: unknown, cty
   if (ctx.timedOut) return "the request passed route_timeout and was answered 503; reply refused";
   if (ctx.reply) return "a reply was already queued for this request (the first one stands)";
   const r = buildReply(code, reason, ctype, body);
-  if (!r.reply) return r.error;
-  ctx.reply = r.reply;
+  if (typeof r === "string") return r;
+  ctx.reply = r;
   return undefined;
 }
 
@@ -123,6 +127,18 @@ export function replyHeaderRecord(reply: Reply, extra: [string, string][] | unde
   return out;
 }
 
+/** The Response init of a 200 reply of each content type, made once: the
+ * constructor copies it, and routes answer with a handful of types. */
+const okInits = new Map<string, ResponseInit>();
+function okInit(ctype: string): ResponseInit {
+  let init = okInits.get(ctype);
+  if (init === undefined) {
+    init = { status: 200, headers: { "content-type": ctype } };
+    if (okInits.size < 64) okInits.set(ctype, init);
+  }
+  return init;
+}
+
 /** The Response for a reply. An empty ctype must mean no Content-Type at all, but
  * the Fetch API labels a string body text/plain: such bodies go out as bytes,
  * through the runtime's `untyped` hook where the runtime labels bytes too. */
@@ -132,7 +148,7 @@ export function replyResponse(
   untyped?: (status: number, bytes: Uint8Array, headers: Headers) => Response,
 ): Response {
   const { status, ctype, body } = reply;
-  if (!extra && ctype !== "") return new Response(body as BodyInit | null, { status, headers: { "content-type": ctype } });
+  if (!extra && ctype !== "") return new Response(body as BodyInit | null, status === 200 ? okInit(ctype) : { status, headers: { "content-type": ctype } });
   const headers = new Headers();
   // added headers go out as given (Set-Cookie may repeat); mhttpd_reply's ctype
   // wins over an added Content-Type unless it is empty
