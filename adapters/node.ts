@@ -1,6 +1,7 @@
 // Node adapter: one node:http server (@hono/node-server) per listen socket, with
 // mhttpd's limits set on node:http's own knobs (maxHeaderSize, headersTimeout,
-// keepAliveTimeout, maxConnections); everything else is the core's.
+// keepAliveTimeout, maxConnections); everything else is the core's. Node runs it
+// built as JavaScript (dist/node.mjs, scripts/build-node.mjs).
 import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -82,6 +83,10 @@ const binding = {
     return SENT; // nothing is written
   },
 } satisfies RuntimeBinding;
+
+let typescript: Promise<void> | undefined;
+/** started from the sources (`node --import tsx adapters/node.ts`): TypeScript is on */
+const tsxLoaded = process.execArgv.some((arg) => /(^|[/=])tsx\b/.test(arg));
 
 const REFUSED = Symbol("mhttpd.refused");
 const STATUS: Record<string, [number, string]> = {
@@ -174,6 +179,12 @@ await main({
   },
   freePort,
   cpus: () => os.availableParallelism(),
+  // Node 20 has no TypeScript of its own: tsx's loader is registered before the
+  // first TypeScript route or KEMI script, and only then (it runs a loader thread)
+  async importModule(url) {
+    if (/\.[mc]?tsx?$/.test(new URL(url).pathname) && !tsxLoaded) await (typescript ??= import("tsx/esm/api").then((tsx) => void tsx.register()));
+    return import(url);
+  },
   onSignals(handler) {
     process.on("SIGINT", () => handler("SIGINT"));
     process.on("SIGTERM", () => handler("SIGTERM"));

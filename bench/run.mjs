@@ -101,7 +101,7 @@ function serverCommand(runtime, variant, workload, port) {
   const mhttpd = (ext) =>
     runtime === "bun" ? [...bun, path.join(ROOT, "adapters/bun.ts"), route(ext), ...listen]
     : runtime === "deno" ? [...deno, path.join(ROOT, "adapters/deno.ts"), route(ext), ...listen]
-    : [...tsx, path.join(ROOT, "adapters/node.ts"), route(ext), ...listen];
+    : [...node, path.join(ROOT, "dist/node.mjs"), route(ext), ...listen]; // built at start (scripts/build-node.mjs)
   switch (variant) {
     case "bare":
       return runtime === "bun" ? [...bun, srv("bare-bun.ts"), String(port), workload]
@@ -352,6 +352,11 @@ async function main() {
   }
   if (!have("wrk")) {
     console.error("bench: wrk not found; install it with: apt-get install wrk");
+    process.exit(1);
+  }
+  // mhttpd on Node runs its JavaScript build, as `npm run start:node` does
+  if (opts.runtimes.includes("node") && spawnSync(process.execPath, [path.join(ROOT, "scripts/build-node.mjs")], { stdio: "inherit" }).status !== 0) {
+    console.error("bench: scripts/build-node.mjs failed");
     process.exit(1);
   }
   const ncpu = os.availableParallelism?.() ?? os.cpus().length;

@@ -19,10 +19,15 @@ const local = (name) => (existsSync(join(root, "node_modules/.bin", name)) ? joi
 const commands = {
   bun: [local("bun"), join(root, "adapters/bun.ts")],
   deno: [local("deno"), "run", "--allow-net", "--allow-read", "--allow-env", join(root, "adapters/deno.ts")],
-  node: [process.execPath, "--import", "tsx", join(root, "adapters/node.ts")],
+  // built by npm ci (prepare) or npm run build: Node 20 runs no TypeScript itself
+  node: [process.execPath, join(root, "dist/node.mjs")],
 };
 if (!commands[runtime]) {
   console.error(`mhttpd: invalid runtime "${runtime}": expected bun, deno or node`);
+  process.exit(1);
+}
+if (runtime === "node" && !existsSync(join(root, "dist/node.mjs"))) {
+  console.error(`mhttpd: ${join(root, "dist/node.mjs")} is missing: run npm ci (or npm run build) in ${root}`);
   process.exit(1);
 }
 const [cmd, ...pre] = commands[runtime];

@@ -221,20 +221,32 @@ export class SyncContextStore implements ContextStore {
   }
 }
 
-/** The async store (AsyncLocalStorage) of this process, shared by every handler. */
-let asyncStore: ContextStore | undefined;
-/** The request whose route runs synchronously right now (set and cleared within
- * one call, so no other request's code can run while it is set). */
-let syncCurrent: RequestContext | undefined;
-let idleKsr: Ksr | undefined;
-let idleLogger: Logger | undefined;
+/** Where the running request is found, kept once per process (on globalThis under
+ * a registry symbol), not once per copy of this module: on Node the core runs
+ * bundled (dist/node.mjs) while a route's `import { KSR } from "mhttpd"` loads
+ * another copy, and both must see the same request. */
+interface KsrState {
+  /** the async store (AsyncLocalStorage) of this process, shared by every handler */
+  asyncStore: ContextStore | undefined;
+  /** the request whose route runs synchronously right now (set and cleared within
+   * one call, so no other request's code can run while it is set) */
+  syncCurrent: RequestContext | undefined;
+  idleKsr: Ksr | undefined;
+  idleLogger: Logger | undefined;
+}
+const state: KsrState = ((globalThis as { [key: symbol]: KsrState })[Symbol.for("mhttpd.ksr")] ??= {
+  asyncStore: undefined,
+  syncCurrent: undefined,
+  idleKsr: undefined,
+  idleLogger: undefined,
+});
 
 /** Called once per handler: where to find the running request, and the global
  * `KSR` that Kamailio KEMI scripts use without importing anything. */
 export function setKsrEnvironment(store: ContextStore | undefined, logger: Logger): void {
-  if (store && !(store instanceof SyncContextStore)) asyncStore = store;
-  idleLogger = logger;
-  idleKsr = undefined;
+  if (store && !(store instanceof SyncContextStore)) state.asyncStore = store;
+  state.idleLogger = logger;
+  state.idleKsr = undefined;
   (globalThis as { KSR?: KsrApi }).KSR = KSR;
 }
 
@@ -243,13 +255,13 @@ export function setKsrEnvironment(store: ContextStore | undefined, logger: Logge
  * otherwise only for the synchronous call, which costs nothing (on Node 20 an
  * AsyncLocalStorage.run hooks every promise of the process). */
 export function runWithKsr(ctx: RequestContext, route: (evname: string, ksr: Ksr) => unknown, acrossAwaits: boolean): unknown {
-  if (acrossAwaits && asyncStore) return asyncStore.run(ctx, () => route(EVENT_NAME, ctx.ksr));
-  const prev = syncCurrent;
-  syncCurrent = ctx;
+  if (acrossAwaits && state.asyncStore) return state.asyncStore.run(ctx, () => route(EVENT_NAME, ctx.ksr));
+  const prev = state.syncCurrent;
+  state.syncCurrent = ctx;
   try {
     return route(EVENT_NAME, ctx.ksr);
   } finally {
-    syncCurrent = prev;
+    state.syncCurrent = prev;
   }
 }
 
@@ -257,10 +269,10 @@ export function runWithKsr(ctx: RequestContext, route: (evname: string, ksr: Ksr
 export const EVENT_NAME = "microhttpd:request";
 
 function currentKsr(): Ksr {
-  const ctx = syncCurrent ?? asyncStore?.getStore();
+  const ctx = state.syncCurrent ?? state.asyncStore?.getStore();
   if (ctx) return ctx.ksr;
   // outside a request (module top level, timers): logging works, request access is null
-  return (idleKsr ??= new Ksr(undefined, idleLogger ?? ({ log() {}, err() {}, level: 2 } as unknown as Logger)));
+  return (state.idleKsr ??= new Ksr(undefined, state.idleLogger ?? ({ log() {}, err() {}, level: 2 } as unknown as Logger)));
 }
 
 /** KSR of the request whose code is running: import it, or use the global `KSR`. */

@@ -16,6 +16,20 @@ export interface RouteModule {
 
 export class StartupError extends Error {}
 
+/** How user modules (route files, KEMI scripts) are imported. Bun and Deno run
+ * TypeScript themselves; the Node adapter sets one that turns TypeScript support
+ * on first when the file is TypeScript (its loader costs ~30 MiB, so a .cfg or
+ * .js route runs without it). */
+let importer: (url: string) => Promise<unknown> = (url) => import(url);
+
+export function setModuleImporter(fn: (url: string) => Promise<unknown>): void {
+  importer = fn;
+}
+
+export function importUserModule(url: string): Promise<unknown> {
+  return importer(url);
+}
+
 /** A route file, loaded: the parameters it sets and how to get its function. */
 export interface LoadedRoute {
   /** how messages name the route's parameter source */
@@ -43,12 +57,14 @@ export async function loadRoute(url: string): Promise<LoadedRoute> {
 export async function importRouteModule(url: string): Promise<RouteModule> {
   let exports: Record<string, unknown>;
   try {
-    exports = (await import(url)) as Record<string, unknown>;
+    exports = (await importUserModule(url)) as Record<string, unknown>;
   } catch (e) {
     const err = e as Error & { code?: string };
     const why = err?.code === "ERR_MODULE_NOT_FOUND" || /cannot find|not found/i.test(String(err?.message))
       ? String(err.message).split("\n")[0]
-      : `${err?.name ?? "Error"}: ${String(err?.message ?? err).split("\n")[0]}`;
+      : err?.code === "ERR_UNKNOWN_FILE_EXTENSION"
+        ? `${String(err.message).split("\n")[0]} (on Node, TypeScript is loaded for a .ts/.mts/.cts route file: a JavaScript route cannot import TypeScript)`
+        : `${err?.name ?? "Error"}: ${String(err?.message ?? err).split("\n")[0]}`;
     throw new StartupError(`cannot load route module ${displayPath(url)}: ${why}`);
   }
   const config = exports.config ?? {};

@@ -7,7 +7,7 @@ import { resolveParams } from "./config.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { Logger } from "./log.ts";
 import type { ListenSocket, Params } from "./params.ts";
-import { loadRoute, StartupError } from "./route.ts";
+import { loadRoute, setModuleImporter, StartupError } from "./route.ts";
 import { supervise, WORKER_INDEX_ENV, WORKER_SOCKETS_ENV, type WorkerEvents, type WorkerHandle } from "./supervisor.ts";
 
 export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
@@ -40,6 +40,9 @@ export interface Platform {
   freePort?(hostname: string): Promise<number>;
   /** how many CPUs (workers auto) */
   cpus?(): number;
+  /** how route files and KEMI scripts are imported, where the runtime needs a step
+   * first (Node: TypeScript support); without it, import() */
+  importModule?(url: string): Promise<unknown>;
   onSignals(handler: (signal: string) => void): void;
   exit(code: number): never;
   stdout(line: string): void;
@@ -89,6 +92,7 @@ export async function main(platform: Platform): Promise<void> {
     platform.stderr(`mhttpd: ${msg}`);
     return platform.exit(1);
   };
+  if (platform.importModule) setModuleImporter(platform.importModule);
   try {
     const cli = parseCommandLine(platform.argv);
     if (cli.help) {

@@ -1,6 +1,6 @@
 // Test harness: start mhttpd under Bun, Deno or Node as a child process (the way a
 // user does) and talk to it over real sockets.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,8 +20,19 @@ export function runtimeCommand(runtime: Runtime): string[] {
     case "deno":
       return [path.join(BIN, "deno"), "run", "--allow-net", "--allow-read", "--allow-env", path.join(ROOT, "adapters/deno.ts")];
     case "node":
-      return [process.execPath, "--import", "tsx", path.join(ROOT, "adapters/node.ts")];
+      buildNodeOnce();
+      return [process.execPath, path.join(ROOT, "dist/node.mjs")];
   }
+}
+
+let built = false;
+/** Node runs the JavaScript build of the adapter (dist/node.mjs), as `npm run
+ * start:node` does: it is built once per test process from the current sources. */
+function buildNodeOnce(): void {
+  if (built) return;
+  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts/build-node.mjs")], { stdio: ["ignore", "inherit", "inherit"] });
+  if (r.status !== 0) throw new Error("scripts/build-node.mjs failed");
+  built = true;
 }
 
 export interface Server {

@@ -11,7 +11,7 @@ import type { RequestContext } from "../context.ts";
 import { L_DBG } from "../log.ts";
 import { PARAMS, type ParamName } from "../params.ts";
 import { shvStore, varStore } from "../pv.ts";
-import { displayPath, EVENT_NAME, StartupError, type LoadedRoute, type RouteFunction } from "../route.ts";
+import { displayPath, EVENT_NAME, importUserModule, StartupError, type LoadedRoute, type RouteFunction } from "../route.ts";
 import { validateParam } from "../config.ts";
 import { compileBlock, type CompileEnv } from "./compile.ts";
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
@@ -201,9 +201,9 @@ function evaluateScript(file: string): Record<string, unknown> {
 
 async function loadKemi(file: string, pos: string): Promise<Record<string, unknown>> {
   try {
-    if (/\.(ts|mts|mjs)$/.test(file)) return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    if (/\.(ts|mts|mjs)$/.test(file)) return (await importUserModule(pathToFileURL(file).href)) as Record<string, unknown>;
     const src = readFileSync(file, "utf8");
-    if (/^\s*(export|import)\s/m.test(src)) return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    if (/^\s*(export|import)\s/m.test(src)) return (await importUserModule(pathToFileURL(file).href)) as Record<string, unknown>;
     return evaluateScript(file);
   } catch (e) {
     const err = e as Error & { code?: string };
