@@ -14,6 +14,7 @@ export function bucket(url, name) {
   if (url.includes("/work/main/src/cfg/")) return "mhttpd src/cfg";
   if (url.includes("/work/main/src/")) return "mhttpd src/";
   if (url.includes("/work/main/adapters/")) return "mhttpd adapters/";
+  if (url.includes("/work/main/dist/")) return "mhttpd dist/ (Node build: core + adapter)";
   if (url.includes("/work/main/bench/")) return "bench route/server";
   if (url.startsWith("node:") || url.startsWith("ext:") || url.includes("internal/")) return "runtime JS (node:/ext:)";
   return "other JS";

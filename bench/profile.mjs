@@ -58,8 +58,10 @@ function command(runtime, variant, wl, port, dir, iport) {
   const args = variant.startsWith("mhttpd")
     ? [path.join(BENCH, "routes", `${wl.server}.${variant === "mhttpd-cfg" ? "cfg" : "ts"}`), "--listen-addr", "127.0.0.1", "--listen-port", String(port)]
     : [String(port), wl.server];
-  const tsx = variant !== "bare" ? ["--import", "tsx"] : [];
-  if (runtime === "node") return [process.execPath, "--cpu-prof", `--cpu-prof-dir=${dir}`, ...tsx, file, ...args];
+  // Node: mhttpd as it runs (dist/node.mjs, built below); Hono's server through tsx
+  const tsx = variant === "hono" ? ["--import", "tsx"] : [];
+  const nodeFile = variant.startsWith("mhttpd") ? path.join(ROOT, "dist", "node.mjs") : file;
+  if (runtime === "node") return [process.execPath, "--cpu-prof", `--cpu-prof-dir=${dir}`, ...tsx, nodeFile, ...args];
   if (runtime === "bun") return [path.join(BIN, "bun"), "--cpu-prof", `--cpu-prof-dir=${dir}`, file, ...args];
   return [path.join(BIN, "deno"), "run", "--allow-net", "--allow-read", "--allow-env", `--inspect=127.0.0.1:${iport}`, file, ...args];
 }
@@ -111,4 +113,5 @@ async function profile(runtime, variant, workload) {
   console.log(formatSummary(summary, requests && (whole ? requests : Math.round((requests * (o.duration - 0.5)) / o.duration))));
 }
 
+if (o.runtimes.includes("node") && spawnSync(process.execPath, [path.join(ROOT, "scripts", "build-node.mjs")], { stdio: "inherit" }).status !== 0) process.exit(1);
 for (const workload of o.workloads) for (const runtime of o.runtimes) for (const variant of o.variants) await profile(runtime, variant, workload);
