@@ -4,13 +4,45 @@
 // body_timeout, route_timeout and max_connections (as requests in flight) on the
 // Fetch Request; header_timeout and idle_timeout need the socket, which Deno.serve
 // does not give, so start-up says they are not enforced here.
-import { AsyncLocalStorage } from "node:async_hooks";
-import { getConnInfo } from "hono/deno";
+import type { GetConnInfo } from "hono/conninfo";
 import { DROPPED } from "../src/app.ts";
 import { main } from "../src/server.ts";
 import { StartupError } from "../src/route.ts";
-import { freePort, IS_WORKER, onSupervisorGone, spawnWorkerProcess } from "./workers.ts";
-import { readTls } from "./tls.ts";
+import { WORKER_INDEX_ENV } from "../src/supervisor.ts";
+
+// Deno's node: modules cost memory to load (node:fs alone ≈ 12 MiB of RSS,
+// node:async_hooks ≈ 4.6 MiB, node:process, child_process and net ≈ 6 MiB): each
+// is loaded when needed, the async context store for a route that awaits,
+// ./tls.ts for a TLS socket, ./workers.ts for workers > 1.
+let workers: typeof import("./workers.ts") | undefined;
+const loadWorkers = async () => (workers ??= await import("./workers.ts"));
+
+/** Hono's Deno getConnInfo, as hono/deno has it (the peer from Deno.serve's info,
+ * our env). Not imported: hono/deno also loads its static-file and SSG helpers,
+ * whose node:path alone is ≈ 5.6 MiB of RSS here (and hono/deno is deprecated
+ * for @hono/deno, not one of our packages). */
+const getConnInfo: GetConnInfo = (c) => {
+  const { remoteAddr } = c.env as Deno.ServeHandlerInfo<Deno.NetAddr>;
+  return { remote: { address: remoteAddr.hostname, port: remoteAddr.port, transport: remoteAddr.transport } };
+};
+
+/** this process is a worker of a supervisor */
+const IS_WORKER = Deno.env.get(WORKER_INDEX_ENV) !== undefined;
+
+/** A worker whose supervisor is gone (killed with SIGKILL) stops as on SIGTERM:
+ * the end of its stdin, a pipe from the supervisor, tells. */
+function onSupervisorGone(stop: () => void): void {
+  (async () => {
+    try {
+      for await (const _ of Deno.stdin.readable) {
+        // nothing is sent on it: only its end matters
+      }
+    } catch {
+      // a broken pipe ends it too
+    }
+    stop();
+  })();
+}
 
 type Info = Deno.ServeHandlerInfo<Deno.NetAddr> & { localAddr?: Deno.NetAddr };
 
@@ -23,7 +55,7 @@ await main({
     name: "deno",
     // Deno's handler gets the connection info as its 2nd argument: Hono's getConnInfo reads it from env
     getConnInfo,
-    contextStore: new AsyncLocalStorage(),
+    loadContextStore: async () => new (await import("node:async_hooks")).AsyncLocalStorage(),
     localAddress: (c) => {
       const local = (c.env as Info).localAddr;
       return local && { address: local.hostname, port: local.port };
@@ -32,7 +64,7 @@ await main({
   argv: Deno.args,
   env: Deno.env.toObject(),
   cwd: Deno.cwd(),
-  readTls,
+  readTls: async (cert, key) => (await import("./tls.ts")).readTls(cert, key),
   listen(socket, fetch, _params, tls) {
     let localAddr: Deno.NetAddr | undefined;
     const server = Deno.serve(
@@ -70,15 +102,16 @@ await main({
   },
   // workers > 1: deno run with the permissions granted in full to this process, and
   // --unstable-net: Deno.serve's reusePort is unstable API (Deno 2.x)
+  prepareWorkers: async () => void (await loadWorkers()),
   spawnWorker(_index, env, events) {
     if (Deno.permissions.querySync({ name: "run", command: Deno.execPath() }).state !== "granted") {
       throw new StartupError(`workers > 1 on Deno needs --allow-run (or --allow-run=${Deno.execPath()}) to start the worker processes`);
     }
     const names = ["net", "read", "write", "env", "sys", "ffi", "import"] as const;
     const flags = names.filter((name) => Deno.permissions.querySync({ name }).state === "granted").map((name) => `--allow-${name}`);
-    return spawnWorkerProcess(Deno.execPath(), ["run", "--no-prompt", "--unstable-net", ...flags, Deno.mainModule, ...Deno.args], env, events);
+    return workers!.spawnWorkerProcess(Deno.execPath(), ["run", "--no-prompt", "--unstable-net", ...flags, Deno.mainModule, ...Deno.args], env, events);
   },
-  freePort,
+  freePort: async (hostname) => (await loadWorkers()).freePort(hostname),
   onSignals(handler) {
     if (IS_WORKER) onSupervisorGone(() => handler("SIGTERM"));
     Deno.addSignalListener("SIGINT", () => handler("SIGINT"));

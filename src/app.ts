@@ -47,6 +47,9 @@ export interface RuntimeBinding {
   dropConnection?(c: Exchange): Response;
   /** keeps the running request across awaits (AsyncLocalStorage) */
   contextStore?: ContextStore;
+  /** the same, made on first need (a route that awaits) where merely loading it
+   * costs memory (Deno: node:async_hooks is ≈ 4.6 MiB of RSS) */
+  loadContextStore?(): Promise<ContextStore>;
   /** a response the runtime sends without adding a Content-Type (empty ctype);
    * needed where the runtime labels byte bodies itself */
   untypedResponse?(c: Exchange, status: number, bytes: Uint8Array, headers: Headers): Response;
@@ -210,6 +213,8 @@ function plain(status: number, text: string, extra?: Record<string, string>): Re
  * passes as fetch's second argument. */
 export interface App {
   fetch(request: Request, env?: unknown): Response | Promise<Response>;
+  /** settles when the app can take requests (an async route's context store is loaded) */
+  ready?: Promise<void>;
 }
 
 export function createApp(opts: HandlerOptions): App {
@@ -218,10 +223,21 @@ export function createApp(opts: HandlerOptions): App {
   setKsrEnvironment(binding.contextStore, logger);
   // an `async function` route runs in the async store from the first request; a
   // plain function that turns out to return a promise, from its next request on
+  // (until a store loaded on that need is there, requests run as before)
   let acrossAwaits = isAsyncFunction(route);
+  let storeLoad: Promise<void> | undefined;
+  const loadStore = (): Promise<void> | undefined => {
+    if (binding.contextStore || !binding.loadContextStore) return undefined;
+    return (storeLoad ??= binding.loadContextStore().then(
+      (store) => setKsrEnvironment(store, logger),
+      (e: unknown) => logger.err(`the async context store could not be loaded; the global KSR stays synchronous: ${(e as Error)?.message ?? String(e)}`),
+    ));
+  };
+  const ready = acrossAwaits ? loadStore() : undefined;
   const needAsyncStore = () => {
     if (acrossAwaits) return;
     acrossAwaits = true;
+    void loadStore();
     logger.dbg("the route returned a promise: the global KSR now follows requests across awaits (declare the route `async` to have it from the first request)");
   };
   // Every request goes through the same handlers, so Hono needs neither the path
@@ -412,6 +428,7 @@ export function createApp(opts: HandlerOptions): App {
 
   if (!usesMiddleware) {
     return {
+      ready,
       fetch(request: Request, env?: unknown): Response | Promise<Response> {
         let res: Response | Promise<Response>;
         try {
@@ -426,5 +443,5 @@ export function createApp(opts: HandlerOptions): App {
   // Hono's Context is an Exchange (req.raw, req.method, req.url, env, get, set)
   app.all("*", (c) => handle(c as unknown as Exchange));
   app.onError(failed);
-  return { fetch: app.fetch };
+  return { fetch: app.fetch, ready };
 }

@@ -32,12 +32,15 @@ export interface Platform {
   listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles): Promise<Listening>;
   /** read tls_cert and tls_key and check that they belong together; throws an
    * Error whose message names the file. Absent: the runtime cannot serve HTTPS. */
-  readTls?(certPath: string, keyPath: string): TlsFiles;
+  readTls?(certPath: string, keyPath: string): TlsFiles | Promise<TlsFiles>;
   /** workers > 1: start worker `index` (this program, same arguments, `env` added).
    * A worker has MHTTPD_WORKER_INDEX set and listens with reusePort (Bun, Deno). */
   spawnWorker?(index: number, env: Record<string, string>, events: WorkerEvents): WorkerHandle;
   /** a port free on `hostname` now (listen_port 0 with workers > 1) */
   freePort?(hostname: string): Promise<number>;
+  /** workers > 1: load what spawnWorker needs, before it is called (Deno loads
+   * its node: modules only then: they are ≈ 6 MiB of RSS) */
+  prepareWorkers?(): Promise<void>;
   /** how many CPUs (workers auto) */
   cpus?(): number;
   /** how route files and KEMI scripts are imported, where the runtime needs a step
@@ -115,6 +118,7 @@ export async function main(platform: Platform): Promise<void> {
     const workers = params.workers === "auto" ? Math.max(1, platform.cpus?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1) : params.workers;
     if (workerIndex === undefined && workers > 1) {
       if (!platform.spawnWorker || !platform.freePort) return fail(`workers ${workers}: this runtime's adapter cannot start worker processes`);
+      await platform.prepareWorkers?.();
       // listen_port 0: the workers must share one port, so it is chosen here
       const sockets: ListenSocket[] = [];
       for (const s of listenSockets(params)) sockets.push(s.port === 0 ? { ...s, port: await platform.freePort(s.hostname) } : s);
@@ -125,6 +129,7 @@ export async function main(platform: Platform): Promise<void> {
     const workerSockets = workerSocketsEnv ? (JSON.parse(workerSocketsEnv) as ListenSocket[]) : undefined;
     const lifecycle = new Lifecycle();
     const app = createApp({ route: fn, params, logger, binding: platform.binding, lifecycle, accessLog: platform.stdout });
+    await app.ready;
 
     const listeners: Listening[] = [];
     // Signals are handled from before the first listener is up, so a signal
@@ -165,7 +170,7 @@ export async function main(platform: Platform): Promise<void> {
     if (sockets.some((s) => s.tls)) {
       if (!platform.readTls) return fail(`TLS is not supported on ${platform.binding.name}`);
       try {
-        tls = platform.readTls(params.tls_cert, params.tls_key);
+        tls = await platform.readTls(params.tls_cert, params.tls_key);
       } catch (e) {
         return fail((e as Error).message);
       }
