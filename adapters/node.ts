@@ -87,6 +87,7 @@ const binding = {
 let typescript: Promise<void> | undefined;
 /** started from the sources (`node --import tsx adapters/node.ts`): TypeScript is on */
 const tsxLoaded = process.execArgv.some((arg) => /(^|[/=])tsx\b/.test(arg));
+const enableTypeScript = () => (tsxLoaded ? undefined : (typescript ??= import("tsx/esm/api").then((tsx) => void tsx.register())));
 
 const REFUSED = Symbol("mhttpd.refused");
 const STATUS: Record<string, [number, string]> = {
@@ -182,8 +183,18 @@ await main({
   // Node 20 has no TypeScript of its own: tsx's loader is registered before the
   // first TypeScript route or KEMI script, and only then (it runs a loader thread)
   async importModule(url) {
-    if (/\.[mc]?tsx?$/.test(new URL(url).pathname) && !tsxLoaded) await (typescript ??= import("tsx/esm/api").then((tsx) => void tsx.register()));
-    return import(url);
+    if (/\.[mc]?tsx?$/.test(new URL(url).pathname)) await enableTypeScript();
+    try {
+      return await import(url);
+    } catch (e) {
+      // a JavaScript route that imports TypeScript: Node keeps the failed import of
+      // the TypeScript file, so loading tsx now and trying again does not help
+      const err = e as Error & { code?: string };
+      if (err?.code === "ERR_UNKNOWN_FILE_EXTENSION" && !typescript && !tsxLoaded) {
+        err.message = `${err.message.split("\n")[0]} (on Node, TypeScript support is loaded for a route or KEMI script named .ts, .mts or .cts: rename the JavaScript route that imports TypeScript)`;
+      }
+      throw err;
+    }
   },
   onSignals(handler) {
     process.on("SIGINT", () => handler("SIGINT"));

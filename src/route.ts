@@ -62,9 +62,7 @@ export async function importRouteModule(url: string): Promise<RouteModule> {
     const err = e as Error & { code?: string };
     const why = err?.code === "ERR_MODULE_NOT_FOUND" || /cannot find|not found/i.test(String(err?.message))
       ? String(err.message).split("\n")[0]
-      : err?.code === "ERR_UNKNOWN_FILE_EXTENSION"
-        ? `${String(err.message).split("\n")[0]} (on Node, TypeScript is loaded for a .ts/.mts/.cts route file: a JavaScript route cannot import TypeScript)`
-        : `${err?.name ?? "Error"}: ${String(err?.message ?? err).split("\n")[0]}`;
+      : `${err?.name ?? "Error"}: ${String(err?.message ?? err).split("\n")[0]}`;
     throw new StartupError(`cannot load route module ${displayPath(url)}: ${why}`);
   }
   const config = exports.config ?? {};

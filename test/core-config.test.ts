@@ -68,6 +68,25 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    it("runs a JavaScript route that imports TypeScript on Bun and Deno; on Node says to rename it", async () => {
+      const route = path.join(FIXTURES, "js-imports-ts.mjs");
+      if (runtime === "node") {
+        // Node 20 loads TypeScript (tsx) only for a .ts/.mts/.cts route: one line, exit 1
+        const r = await runToExit(runtime, [route, ...LOCAL]);
+        assert.equal(r.code, 1);
+        assert.match(r.stderr.trim(), /^mhttpd: cannot load route module .*js-imports-ts\.mjs: .*Unknown file extension "\.ts" .*ts-helper\.ts \(on Node, TypeScript support is loaded for a route or KEMI script named \.ts, \.mts or \.cts: rename the JavaScript route that imports TypeScript\)$/);
+        return;
+      }
+      const srv = await startServer(runtime, [route, ...LOCAL]);
+      try {
+        const r = await httpRequest(srv.port, "GET", "/typed");
+        assert.equal(r.responses[0]?.status, 200);
+        assert.equal(r.responses[0].body.toString(), "typed /typed");
+      } finally {
+        await srv.stop();
+      }
+    });
+
     it("runs the documented example by default, on all local IPv4 addresses", async () => {
       const srv = await startServer(runtime, ["--listen-port", "0"]);
       try {
