@@ -1,6 +1,8 @@
 // The cfg language without a server: grammar, preprocessor, typing and truth
 // rules, return codes, control flow, variables, transformations, functions and
 // start-up errors with file:line:column.
+import { fileURLToPath } from "node:url";
+import { filePathOf, fileUrlOf, resolveFrom } from "../src/cfg/host.ts";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -464,5 +466,28 @@ describe("KEMI from a .cfg", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "mhttpd-cfg-"));
     writeFileSync(path.join(dir, "x.cfg"), 'loadmodule "app_jsdt.so"\nloadmodule "microhttpd.so"\nmodparam("app_jsdt", "load", "gone.js")\n');
     await assert.rejects(loadCfgRoute(pathToFileURL(path.join(dir, "x.cfg")).href), /cannot load the KEMI script .*gone\.js .*no such file/);
+  });
+});
+
+describe("cfg file helpers (src/cfg/host.ts: no node: import, for Deno's memory)", () => {
+  it("resolves include and KEMI paths as path.resolve(dirname(from), name) does", () => {
+    for (const [from, name] of [
+      ["/etc/kamailio/kamailio.cfg", "inc/x.cfg"],
+      ["/etc/kamailio/kamailio.cfg", "../y.cfg"],
+      ["/etc/kamailio/kamailio.cfg", "./a/./b/../c.cfg"],
+      ["/etc/kamailio/kamailio.cfg", "/abs/z.cfg"],
+      ["/k.cfg", "../../up.cfg"],
+      ["/srv/a b/k.cfg", "ü #1?.js"],
+    ]) {
+      assert.equal(resolveFrom(from, name), path.resolve(path.dirname(from), name), `${from} + ${name}`);
+    }
+  });
+
+  it("turns paths into file URLs and back as node:url does", () => {
+    for (const file of ["/etc/kamailio/kemi.js", "/srv/a b/ü #1?.ts", "/x/100%/y.mjs"]) {
+      assert.equal(fileUrlOf(file), pathToFileURL(file).href, file);
+      assert.equal(filePathOf(fileUrlOf(file)), file, file);
+      assert.equal(filePathOf(pathToFileURL(file).href), fileURLToPath(pathToFileURL(file).href), file);
+    }
   });
 });

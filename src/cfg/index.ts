@@ -4,9 +4,6 @@
 // the route function only exists once everything compiled.
 // With app_jsdt + event_callback, the KEMI script named by modparam("app_jsdt",
 // "load", ...) is the route instead (a plain script or a module).
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import type { RequestContext } from "../context.ts";
 import { L_DBG } from "../log.ts";
 import { PARAMS, type ParamName } from "../params.ts";
@@ -16,6 +13,7 @@ import { validateParam } from "../config.ts";
 import { compileBlock, type CompileEnv } from "./compile.ts";
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
 import { declareTable } from "./htable.ts";
+import { filePathOf, fileUrlOf, readTextFile, resolveFrom } from "./host.ts";
 import { IGNORED_GLOBALS, IGNORED_PARAMS, MODULES, moduleName, USED_GLOBALS } from "./modules.ts";
 import { parse, type RouteBlock } from "./parser.ts";
 import { preprocess } from "./preprocess.ts";
@@ -99,7 +97,7 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
     } else if (key === "pv.shvset") setFromModparam(shvStore as Map<string, unknown>, String(p.value), p.pos, "shvset");
     else if (key === "pv.varset") setFromModparam(varStore as Map<string, unknown>, String(p.value), p.pos, "varset");
     else if (key === "htable.htable") declareTable(String(p.value), p.pos);
-    else if (key === "app_jsdt.load") kemiScript = path.resolve(path.dirname(p.pos.file), String(p.value));
+    else if (key === "app_jsdt.load") kemiScript = resolveFrom(p.pos.file, String(p.value));
     else if (IGNORED_PARAMS.has(key)) notes.push(`${at(p.pos)}: modparam ${key} has no effect here: ignored`);
   }
 
@@ -191,19 +189,19 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
 
 /** Evaluate a plain KEMI script (Kamailio's kemi.js is not a module) and collect its top-level functions. */
 function evaluateScript(file: string): Record<string, unknown> {
-  const src = readFileSync(file, "utf8");
+  const src = readTextFile(file);
   const names = new Set<string>();
   for (const m of src.matchAll(/^\s*(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)|^\s*(?:var|let|const)\s+([A-Za-z_$][\w$]*)\s*=/gm)) names.add(m[1] ?? m[2]);
   const ret = [...names].map((n) => `${JSON.stringify(n)}: typeof ${n} === "undefined" ? undefined : ${n}`).join(", ");
   // the script sees the global KSR that the core installs, as under app_jsdt
-  return new Function(`${src}\n;return { ${ret} };\n//# sourceURL=${pathToFileURL(file).href}`)() as Record<string, unknown>;
+  return new Function(`${src}\n;return { ${ret} };\n//# sourceURL=${fileUrlOf(file)}`)() as Record<string, unknown>;
 }
 
 async function loadKemi(file: string, pos: string): Promise<Record<string, unknown>> {
   try {
-    if (/\.(ts|mts|mjs)$/.test(file)) return (await importUserModule(pathToFileURL(file).href)) as Record<string, unknown>;
-    const src = readFileSync(file, "utf8");
-    if (/^\s*(export|import)\s/m.test(src)) return (await importUserModule(pathToFileURL(file).href)) as Record<string, unknown>;
+    if (/\.(ts|mts|mjs)$/.test(file)) return (await importUserModule(fileUrlOf(file))) as Record<string, unknown>;
+    const src = readTextFile(file);
+    if (/^\s*(export|import)\s/m.test(src)) return (await importUserModule(fileUrlOf(file))) as Record<string, unknown>;
     return evaluateScript(file);
   } catch (e) {
     const err = e as Error & { code?: string };
@@ -213,7 +211,7 @@ async function loadKemi(file: string, pos: string): Promise<Record<string, unkno
 
 /** The .cfg branch of loadRoute. */
 export async function loadCfgRoute(url: string): Promise<LoadedRoute> {
-  const file = url.startsWith("file:") ? fileURLToPath(url) : url;
+  const file = url.startsWith("file:") ? filePathOf(url) : url;
   let program: CfgProgram;
   try {
     program = compileCfg(file);

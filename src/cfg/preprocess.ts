@@ -2,8 +2,7 @@
 // keeps the #!define table, replaces defined identifiers by their (re-lexed)
 // value, applies #!subst/#!substdef to strings and splices include_file /
 // import_file (paths relative to the including file).
-import { readFileSync } from "node:fs";
-import path from "node:path";
+import { readTextFile, resolveFrom } from "./host.ts";
 import { CfgSyntaxError, lex, type Pos, type Token } from "./lexer.ts";
 
 export interface Preprocessed {
@@ -142,11 +141,11 @@ export function preprocess(file: string, opts: { predefined?: Record<string, str
   };
 
   const include = (name: Token, from: string, optional: boolean, depth: number) => {
-    const target = path.resolve(path.dirname(from), name.text);
+    const target = resolveFrom(from, name.text);
     if (depth >= MAX_INCLUDE_DEPTH) throw new CfgSyntaxError(name, `include nesting deeper than ${MAX_INCLUDE_DEPTH} (a file including itself?)`);
     let text: string;
     try {
-      text = readFileSync(target, "utf8");
+      text = readTextFile(target);
     } catch (e) {
       if (optional) return;
       throw new CfgSyntaxError(name, `cannot read include file ${target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
@@ -185,7 +184,7 @@ export function preprocess(file: string, opts: { predefined?: Record<string, str
 
   let text: string;
   try {
-    text = opts.text ?? readFileSync(file, "utf8");
+    text = opts.text ?? readTextFile(file);
   } catch (e) {
     throw new CfgSyntaxError({ file, line: 0, col: 0 }, `cannot read the configuration file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

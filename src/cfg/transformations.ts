@@ -1,8 +1,7 @@
 // The transformations ({s.len}, {s.select,1, }, ...) as data: each entry says how
 // many parameters it takes and what it does. A transformation of a null value,
 // or one that fails (bad base64, index out of range), gives null, as pv_trans.c does.
-import { createHash } from "node:crypto";
-import { Buffer } from "node:buffer";
+import { builtin } from "./host.ts";
 import { byteLength, isIntText, toStr, type Value } from "./values.ts";
 
 export interface TransformSpec {
@@ -15,7 +14,8 @@ export interface TransformSpec {
 
 const s = toStr;
 const int = (p: Value): number => (typeof p === "number" ? p : isIntText(String(p ?? "").trim()) ? Number(String(p).trim()) : NaN);
-const hex = (algo: string, v: string | number) => createHash(algo).update(s(v), "utf8").digest("hex");
+// node:crypto and node:buffer only when a transformation that needs them runs
+const hex = (algo: string, v: string | number) => builtin("crypto").createHash(algo).update(s(v), "utf8").digest("hex");
 
 function selectPart(v: string, idx: number, sep: string): Value {
   const parts = v.split(sep || ",");
@@ -109,7 +109,7 @@ export const TRANSFORMATIONS: Record<string, TransformSpec> = {
     },
   },
   "s.rm": { min: 1, max: 1, doc: "{s.rm,x}: every occurrence of x removed", fn: (v, [x]) => (s(x) === "" ? s(v) : s(v).split(s(x)).join("")) },
-  "s.encode.base64": { min: 0, max: 0, doc: "base64 of the UTF-8 bytes", fn: (v) => Buffer.from(s(v), "utf8").toString("base64") },
+  "s.encode.base64": { min: 0, max: 0, doc: "base64 of the UTF-8 bytes", fn: (v) => builtin("buffer").Buffer.from(s(v), "utf8").toString("base64") },
   "s.decode.base64": {
     min: 0,
     max: 0,
@@ -117,7 +117,7 @@ export const TRANSFORMATIONS: Record<string, TransformSpec> = {
     fn: (v) => {
       const t = s(v).trim();
       if (!/^[A-Za-z0-9+/]*={0,2}$/.test(t) || t.length % 4 === 1) return null;
-      return Buffer.from(t, "base64").toString("utf8");
+      return builtin("buffer").Buffer.from(t, "base64").toString("utf8");
     },
   },
   "s.urlencode.param": {
