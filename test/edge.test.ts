@@ -88,7 +88,7 @@ function workerdConfig(ports: { suite: number; entry: number }): string {
   const worker = (name: string) => `(
   modules = [ (name = "${name}", esModule = embed "${name}") ],
   compatibilityDate = "2025-09-15",
-  # node:async_hooks (the global KSR across awaits) and the node: modules the cfg compiler imports
+  # node:async_hooks (the global KSR across awaits), node:crypto / node:buffer for the cfg hash and base64 transformations
   compatibilityFlags = ["nodejs_compat"],
 )`;
   return `using Workerd = import "/workerd/workerd.capnp";
@@ -324,6 +324,12 @@ describe("edge: on workerd (Cloudflare Workers runtime)", () => {
 
     it("answers 500 when the route ends without a reply", async () => {
       assert.equal((await get("/noreply", cfg)).responses[0].status, 500);
+    });
+
+    it("runs the hash and base64 transformations (node:crypto and node:buffer on first use)", async () => {
+      const r = await get("/hash", cfg, "abc");
+      assert.equal(r.responses[0].status, 200);
+      assert.equal(r.responses[0].body.toString(), "900150983cd24fb0d6963f7d28e17f72 YWJj\n");
     });
 
     it("drops the listen_port the cfg sets, with a note", async () => {
