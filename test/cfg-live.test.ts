@@ -256,7 +256,7 @@ for (const runtime of RUNTIMES) {
       assert.equal(ok.body, "welcome, admin\n");
       assert.match(server.stderr(), /WARNING: <script>: app: bad bearer token from 127\.0\.0\.1/);
     });
-    it("HTTP basic auth through s.select and s.decode.base64", async () => {
+    it("HTTP basic auth through s.select, s.decode.base64 and s.md5", async () => {
       const basic = (u: string) => ({ Authorization: "Basic " + Buffer.from(u).toString("base64") });
       assert.equal((await get("/private")).status, 401);
       const ok = await get("/private", basic("alice:wonderland"));
