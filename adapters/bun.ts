@@ -6,12 +6,33 @@
 // to idle_timeout otherwise once a request came.
 /// <reference types="bun-types" />
 import { AsyncLocalStorage } from "node:async_hooks";
-import http from "node:http";
 import { getConnInfo } from "hono/bun";
 import type { Server } from "bun";
 import { main } from "../src/server.ts";
-import { freePort, IS_WORKER, onSupervisorGone, spawnWorkerProcess } from "./workers.ts";
-import { readTls } from "./tls.ts";
+import { WORKER_INDEX_ENV } from "../src/supervisor.ts";
+
+// ./workers.ts (node:child_process, node:net) and ./tls.ts (node:fs, node:crypto)
+// are loaded when used, for workers > 1 and TLS sockets: ≈ 1.4 MiB of RSS otherwise.
+let workers: typeof import("./workers.ts") | undefined;
+const loadWorkers = async () => (workers ??= await import("./workers.ts"));
+
+/** this process is a worker of a supervisor */
+const IS_WORKER = process.env[WORKER_INDEX_ENV] !== undefined;
+
+/** Bun's own head limit, past which it answers 431: 16 KiB unless bun was started
+ * with --max-http-header-size=N (BUN_OPTIONS lands in execArgv too; Bun refuses a
+ * value that is not a positive integer). Read from the flag rather than from
+ * node:http's maxHeaderSize, which loads node:http (≈ 1.4 MiB of RSS) for one
+ * number; test/hardening.test.ts checks both agree. */
+function bunHeadLimit(execArgv: string[]): number {
+  let limit = 16 * 1024;
+  execArgv.forEach((arg, i) => {
+    if (arg.startsWith("--max-http-header-size=")) limit = Number(arg.slice(arg.indexOf("=") + 1));
+    else if (arg === "--max-http-header-size" && i + 1 < execArgv.length) limit = Number(execArgv[i + 1]);
+  });
+  return limit;
+}
+const HEAD_LIMIT = bunHeadLimit(process.execArgv);
 
 /** Bun's timers take whole seconds, 1..255 (0 would mean never) */
 const bunSeconds = (s: number) => Math.min(255, Math.max(1, Math.ceil(s)));
@@ -25,7 +46,7 @@ await main({
     contextStore: new AsyncLocalStorage(),
     // Bun answers 431 past its own head limit (16 KiB unless --max-http-header-size)
     limitsHeadSize: true,
-    headLimit: http.maxHeaderSize,
+    headLimit: HEAD_LIMIT,
     // Bun does not tell the connection's local address: the listener's is the best we have
     localAddress: (c) => {
       const server = c.env as Server<undefined>;
@@ -69,14 +90,14 @@ await main({
   argv: process.argv.slice(2),
   env: process.env,
   cwd: process.cwd(),
-  readTls,
+  readTls: async (cert, key) => (await import("./tls.ts")).readTls(cert, key),
   async listen(socket, fetch, params, tls) {
     idleSeconds = bunSeconds(params.idle_timeout);
     bodySeconds = bunSeconds(params.body_timeout);
     // Bun's own head limit (16 KiB unless `bun --max-http-header-size=N`) caps ours
-    if (params.max_header_size > http.maxHeaderSize) {
+    if (params.max_header_size > HEAD_LIMIT) {
       process.stderr.write(
-        `mhttpd: WARNING: max_header_size ${params.max_header_size} is over Bun's limit ${http.maxHeaderSize}; start bun with --max-http-header-size=${params.max_header_size}\n`,
+        `mhttpd: WARNING: max_header_size ${params.max_header_size} is over Bun's limit ${HEAD_LIMIT}; start bun with --max-http-header-size=${params.max_header_size}\n`,
       );
     }
     // Bun's fetch gets the server as its 2nd argument: Hono's getConnInfo reads it from env
@@ -102,10 +123,11 @@ await main({
     };
   },
   // workers > 1: the same bun, flags, script and arguments
-  spawnWorker: (_index, env, events) => spawnWorkerProcess(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], env, events),
-  freePort,
+  prepareWorkers: async () => void (await loadWorkers()),
+  spawnWorker: (_index, env, events) => workers!.spawnWorkerProcess(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], env, events),
+  freePort: async (hostname) => (await loadWorkers()).freePort(hostname),
   onSignals(handler) {
-    if (IS_WORKER) onSupervisorGone(() => handler("SIGTERM"));
+    if (IS_WORKER) void loadWorkers().then((w) => w.onSupervisorGone(() => handler("SIGTERM")));
     process.on("SIGINT", () => handler("SIGINT"));
     process.on("SIGTERM", () => handler("SIGTERM"));
   },

@@ -4,10 +4,7 @@ import { spawn } from "node:child_process";
 import net from "node:net";
 import process from "node:process";
 import type { Readable } from "node:stream";
-import { WORKER_INDEX_ENV, type WorkerEvents, type WorkerHandle } from "../src/supervisor.ts";
-
-/** this process is a worker of a supervisor */
-export const IS_WORKER = process.env[WORKER_INDEX_ENV] !== undefined;
+import type { WorkerEvents, WorkerHandle } from "../src/supervisor.ts";
 
 /** call `line` for each line of a worker's stdout */
 export function eachLine(stream: Readable, line: (l: string) => void): void {

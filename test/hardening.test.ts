@@ -3,10 +3,11 @@
 // Timeouts are configured short and asserted with generous bounds: these tests
 // check that something happens, never how fast.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { FIXTURES, RUNTIMES, httpRequest, rawRequest, sleep, startServer, waitForLog, type RawResult, type Server } from "./_harness.ts";
+import { FIXTURES, ROOT, RUNTIMES, httpRequest, rawRequest, sleep, startServer, waitForLog, type RawResult, type Server } from "./_harness.ts";
 
 const DENO_NO_TIMEOUTS = "Deno.serve has no header or keep-alive timeout and cannot close a connection (denoland/deno#3515; docs/limits-and-security.md)";
 
@@ -261,6 +262,35 @@ for (const runtime of RUNTIMES) {
         assert.equal((await srv.stop()).code, 0);
       }
     });
+
+    it(
+      "reads Bun's own head limit as node:http reports it (default and --max-http-header-size), and honours max_header_size under it",
+      { skip: runtime !== "bun" && "Bun's --max-http-header-size only" },
+      async () => {
+        const bun = path.join(ROOT, "node_modules", ".bin", "bun");
+        for (const options of [undefined, "--max-http-header-size=32768", "--max-http-header-size 20000"]) {
+          const env = { ...process.env, ...(options && { BUN_OPTIONS: options }) };
+          const reported = spawnSync(bun, ["-e", "console.log(require('node:http').maxHeaderSize)"], { env, encoding: "utf8" }).stdout.trim();
+          const srv = await startServer(runtime, [ROUTE, ...LOCAL, "--max-header-size", "1m"], { env: options ? { BUN_OPTIONS: options } : {} });
+          try {
+            assert.match(srv.stderr(), new RegExp(`max_header_size 1048576 is over Bun's limit ${reported};`), `BUN_OPTIONS=${options ?? ""}`);
+          } finally {
+            await srv.stop();
+          }
+        }
+        // under a raised Bun limit, a max_header_size between the two is the core's to enforce
+        const srv = await startServer(runtime, [ROUTE, ...LOCAL, "--max-header-size", "20000"], { env: { BUN_OPTIONS: "--max-http-header-size=32768" } });
+        try {
+          assert.doesNotMatch(srv.stderr(), /WARNING: max_header_size/);
+          const over = await rawRequest(srv.port, get("/ok", { "X-Big": "b".repeat(24 * 1024) }));
+          assert.equal(statusOf(over), 431, "over max_header_size, under Bun's limit: the core's 431");
+          const under = await rawRequest(srv.port, get("/ok", { "X-Big": "b".repeat(18 * 1024) }));
+          assert.equal(under.responses[0]?.status, 200, "over Bun's default 16 KiB, under max_header_size: served");
+        } finally {
+          assert.equal((await srv.stop()).code, 0);
+        }
+      },
+    );
 
     it("decides allowed_ips on the peer address; X-Forwarded-For only from trusted_proxies", async () => {
       const plain = await startServer(runtime, [ROUTE, ...LOCAL, "--allowed-ips", "10.1.2.3"]);
