@@ -84,10 +84,24 @@ const binding = {
   },
 } satisfies RuntimeBinding;
 
-let typescript: Promise<void> | undefined;
 /** started from the sources (`node --import tsx adapters/node.ts`): TypeScript is on */
 const tsxLoaded = process.execArgv.some((arg) => /(^|[/=])tsx\b/.test(arg));
-const enableTypeScript = () => (tsxLoaded ? undefined : (typescript ??= import("tsx/esm/api").then((tsx) => void tsx.register())));
+
+/** A user module (route, KEMI script) as Node imports it: JavaScript as it is;
+ * TypeScript, or JavaScript that imports TypeScript, compiled by esbuild first
+ * (./node-typescript.ts, loaded on that need). */
+async function importUserModule(url: string): Promise<unknown> {
+  if (tsxLoaded || !url.startsWith("file:")) return import(url);
+  if (!/\.[mc]?tsx?$/i.test(new URL(url).pathname)) {
+    try {
+      return await import(url);
+    } catch (e) {
+      // a static import of TypeScript fails before the module runs: compile it all
+      if ((e as { code?: string })?.code !== "ERR_UNKNOWN_FILE_EXTENSION") throw e;
+    }
+  }
+  return (await import("./node-typescript.ts")).importCompiled(url);
+}
 
 const REFUSED = Symbol("mhttpd.refused");
 const STATUS: Record<string, [number, string]> = {
@@ -180,22 +194,8 @@ await main({
   },
   freePort,
   cpus: () => os.availableParallelism(),
-  // Node 20 has no TypeScript of its own: tsx's loader is registered before the
-  // first TypeScript route or KEMI script, and only then (it runs a loader thread)
-  async importModule(url) {
-    if (/\.[mc]?tsx?$/.test(new URL(url).pathname)) await enableTypeScript();
-    try {
-      return await import(url);
-    } catch (e) {
-      // a JavaScript route that imports TypeScript: Node keeps the failed import of
-      // the TypeScript file, so loading tsx now and trying again does not help
-      const err = e as Error & { code?: string };
-      if (err?.code === "ERR_UNKNOWN_FILE_EXTENSION" && !typescript && !tsxLoaded) {
-        err.message = `${err.message.split("\n")[0]} (on Node, TypeScript support is loaded for a route or KEMI script named .ts, .mts or .cts: rename the JavaScript route that imports TypeScript)`;
-      }
-      throw err;
-    }
-  },
+  // Node 20 has no TypeScript of its own: see importUserModule
+  importModule: importUserModule,
   onSignals(handler) {
     process.on("SIGINT", () => handler("SIGINT"));
     process.on("SIGTERM", () => handler("SIGTERM"));

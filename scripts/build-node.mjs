@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the Node entry points as JavaScript, so that Node 20 runs mhttpd without a
-// TypeScript loader (tsx's loader thread alone is ~30 MiB of RSS); TypeScript
-// support is loaded only for a TypeScript route (adapters/node.ts, importModule).
+// TypeScript loader (a loader thread is 11 MiB of RSS, tsx on it ~30); a TypeScript
+// route is compiled by esbuild when it is loaded (adapters/node-typescript.ts).
 //   dist/node.mjs   the Node adapter and the core (what `npm run start:node` runs)
 //   dist/index.mjs  the public API, for `import ... from "mhttpd"` on Node
 // Packages stay external (loaded from node_modules). Run by `npm ci` (prepare),

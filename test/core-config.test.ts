@@ -1,8 +1,11 @@
 // Start-up behaviour on each runtime: parameter sources and precedence, every kind
 // of bad configuration, the default route, allowed_ips and listen_socket.
 import assert from "node:assert/strict";
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import net from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, it } from "node:test";
 import { FIXTURES, RUNTIMES, httpRequest, runToExit, startServer, waitForLog, fields } from "./_harness.ts";
 
@@ -68,22 +71,61 @@ for (const runtime of RUNTIMES) {
       }
     });
 
-    it("runs a JavaScript route that imports TypeScript on Bun and Deno; on Node says to rename it", async () => {
-      const route = path.join(FIXTURES, "js-imports-ts.mjs");
-      if (runtime === "node") {
-        // Node 20 loads TypeScript (tsx) only for a .ts/.mts/.cts route: one line, exit 1
-        const r = await runToExit(runtime, [route, ...LOCAL]);
-        assert.equal(r.code, 1);
-        assert.match(r.stderr.trim(), /^mhttpd: cannot load route module .*js-imports-ts\.mjs: .*Unknown file extension "\.ts" .*ts-helper\.ts \(on Node, TypeScript support is loaded for a route or KEMI script named \.ts, \.mts or \.cts: rename the JavaScript route that imports TypeScript\)$/);
-        return;
-      }
-      const srv = await startServer(runtime, [route, ...LOCAL]);
+    it("runs a JavaScript route that imports TypeScript (Node compiles it when the plain import fails)", async () => {
+      const srv = await startServer(runtime, [path.join(FIXTURES, "js-imports-ts.mjs"), ...LOCAL]);
       try {
         const r = await httpRequest(srv.port, "GET", "/typed");
         assert.equal(r.responses[0]?.status, 200);
         assert.equal(r.responses[0].body.toString(), "typed /typed");
       } finally {
         await srv.stop();
+      }
+    });
+
+    it("gives a TypeScript route and the files it imports their own import.meta and stack trace lines", async () => {
+      const dir = path.join(FIXTURES, "meta");
+      const srv = await startServer(runtime, [path.join(dir, "route.ts"), ...LOCAL]);
+      try {
+        const r = await httpRequest(srv.port, "GET", "/meta");
+        assert.equal(r.responses[0]?.status, 200);
+        const meta = JSON.parse(r.responses[0].body.toString());
+        assert.deepEqual(meta.route, { url: pathToFileURL(path.join(dir, "route.ts")).href, filename: path.join(dir, "route.ts"), dirname: dir });
+        assert.deepEqual(meta.helper, { url: pathToFileURL(path.join(dir, "lib", "helper.ts")).href, filename: path.join(dir, "lib", "helper.ts"), dirname: path.join(dir, "lib") });
+        const fail = await httpRequest(srv.port, "GET", "/fail");
+        assert.equal(fail.responses[0]?.status, 500);
+        const logged = await waitForLog(srv, /route failed on GET \/fail: Error: helper failed on purpose[^]*helper\.ts:9:\d+/);
+        assert.doesNotMatch(logged, /mhttpd\.mjs/, "no trace of a compiled module in the stack");
+        if (runtime === "node") assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith(".mhttpd.mjs")), [], "the compiled module is removed once imported");
+      } finally {
+        await srv.stop();
+      }
+    });
+
+    it("runs a TypeScript route outside any package, and one whose directory cannot take the compiled module (Node)", async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), "mhttpd-ts-"));
+      try {
+        // no package.json above it: not a "type": "module" package
+        cpSync(path.join(FIXTURES, "meta"), dir, { recursive: true });
+        // a file name at the file system's limit (255 bytes) leaves no room beside it
+        // for the compiled module's longer name, as a read-only directory would (and
+        // this way even for root): Node writes it to a temporary directory instead
+        const long = path.join(dir, `${"r".repeat(250)}.ts`);
+        copyFileSync(path.join(dir, "route.ts"), long);
+        for (const route of [path.join(dir, "route.ts"), long]) {
+          const srv = await startServer(runtime, [route, ...LOCAL]);
+          try {
+            const r = await httpRequest(srv.port, "GET", "/meta");
+            assert.equal(r.responses[0]?.status, 200);
+            const meta = JSON.parse(r.responses[0].body.toString());
+            assert.equal(meta.route.filename, route);
+            assert.equal(meta.helper.filename, path.join(dir, "lib", "helper.ts"));
+          } finally {
+            await srv.stop();
+          }
+        }
+        assert.deepEqual(readdirSync(dir).sort(), ["lib", "route.ts", path.basename(long)].sort(), "nothing is left beside the route");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 
