@@ -4,10 +4,10 @@
 import { fileURLToPath } from "node:url";
 import { filePathOf, fileUrlOf, resolveFrom } from "../src/cfg/host.ts";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { compileCfg, loadCfgRoute } from "../src/cfg/index.ts";
 import { RequestContext } from "../src/context.ts";
 import { Logger } from "../src/log.ts";
@@ -15,6 +15,15 @@ import { pathToFileURL } from "node:url";
 import { CFG_DIR } from "./fixtures/cfg/_run.ts";
 import { compileEre } from "../src/cfg/values.ts";
 import { compileError, evalBody, evalExpr, makeRunner } from "./fixtures/cfg/_run.ts";
+
+/** a temporary directory, removed when the suite ends */
+const tempDirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "mhttpd-cfg-"));
+  tempDirs.push(dir);
+  return dir;
+};
+after(() => tempDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 const reply = (v: string) => `mhttpd_reply("200", "OK", "text/plain", "${v}");`;
 
@@ -59,7 +68,7 @@ describe("cfg preprocessor", () => {
     assert.equal(evalBody(`#!defenv HOME_X=MHTTPD_CFG_TEST_ENV\n$var(h) = "HOME_X";\n#!ifdef HOME_X\n${reply("set")}\n#!endif`), "set");
   });
   it("include_file and import_file are relative to the including file", () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "mhttpd-cfg-"));
+    const dir = tempDir();
     writeFileSync(path.join(dir, "inc.cfg"), 'route[INC] {\n  $var(from) = "included";\n}\n');
     writeFileSync(
       path.join(dir, "main.cfg"),
@@ -456,14 +465,14 @@ describe("KEMI from a .cfg", () => {
     assert.throws(() => route.callback("nope"), /event_callback "nope": no such function in .*kemi-route\.ts \(functions: on_request\)/);
   });
   it("event_callback without a KEMI script, and no event route, are start-up errors", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "mhttpd-cfg-"));
+    const dir = tempDir();
     writeFileSync(path.join(dir, "x.cfg"), 'loadmodule "microhttpd.so"\n');
     const route = await loadCfgRoute(pathToFileURL(path.join(dir, "x.cfg")).href);
     assert.throws(() => route.callback("fn"), /event_callback "fn" needs a KEMI script/);
     assert.throws(() => route.callback(""), /no event_route\[microhttpd:request\] block/);
   });
   it("a missing script file is a start-up error", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "mhttpd-cfg-"));
+    const dir = tempDir();
     writeFileSync(path.join(dir, "x.cfg"), 'loadmodule "app_jsdt.so"\nloadmodule "microhttpd.so"\nmodparam("app_jsdt", "load", "gone.js")\n');
     await assert.rejects(loadCfgRoute(pathToFileURL(path.join(dir, "x.cfg")).href), /cannot load the KEMI script .*gone\.js .*no such file/);
   });
