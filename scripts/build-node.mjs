@@ -4,6 +4,7 @@
 // route is compiled by esbuild when it is loaded (adapters/node-typescript.ts).
 //   dist/node.mjs   the Node adapter and the core (what `npm run start:node` runs)
 //   dist/index.mjs  the public API, for `import ... from "mhttpd"` on Node
+//   dist/node-typescript-compiler.mjs  compiles a TypeScript route, in a child process
 // Packages stay external (loaded from node_modules). Run by `npm ci` (prepare),
 // `npm run build`, the tests and the benchmark; dist/ is not committed.
 import { build } from "esbuild";
@@ -25,4 +26,5 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: [path.join(root, "adapters/node.ts")], outfile: path.join(root, "dist/node.mjs") }),
   build({ ...common, entryPoints: [path.join(root, "src/index.ts")], outfile: path.join(root, "dist/index.mjs") }),
+  build({ ...common, entryPoints: [path.join(root, "adapters/node-typescript-compiler.ts")], outfile: path.join(root, "dist/node-typescript-compiler.mjs") }),
 ]);

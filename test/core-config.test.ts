@@ -1,7 +1,7 @@
 // Start-up behaviour on each runtime: parameter sources and precedence, every kind
 // of bad configuration, the default route, allowed_ips and listen_socket.
 import assert from "node:assert/strict";
-import { copyFileSync, cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -128,6 +128,31 @@ for (const runtime of RUNTIMES) {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+
+    it(
+      "stops at a TypeScript route that does not compile with file:line:column, and names the route for a missing import (Node)",
+      { skip: runtime !== "node" && "Bun and Deno compile TypeScript themselves, with their own messages (the case list above)" },
+      async () => {
+        const bad = await runToExit(runtime, [path.join(FIXTURES, "syntax-error.ts"), ...LOCAL]);
+        assert.equal(bad.code, 1);
+        assert.match(bad.stderr.trim(), /^mhttpd: cannot load route module .*syntax-error\.ts: SyntaxError: .*syntax-error\.ts:2:1: Expected identifier but found end of file$/);
+        const dir = mkdtempSync(path.join(tmpdir(), "mhttpd-ts-"));
+        try {
+          writeFileSync(path.join(dir, "route.ts"), 'import { x } from "./nope.ts";\nimport "no-such-package";\nexport default () => x;\n');
+          const missing = await runToExit(runtime, [path.join(dir, "route.ts"), ...LOCAL]);
+          assert.equal(missing.code, 1);
+          assert.match(missing.stderr.trim(), /^mhttpd: cannot load route module .*route\.ts: .*route\.ts:1:19: Could not resolve "\.\/nope\.ts"$/);
+          writeFileSync(path.join(dir, "route.ts"), 'import "no-such-package";\nexport default () => 1;\n');
+          const pkg = await runToExit(runtime, [path.join(dir, "route.ts"), ...LOCAL]);
+          assert.equal(pkg.code, 1);
+          // Node's own words, about the route rather than the compiled module
+          assert.match(pkg.stderr.trim(), /^mhttpd: cannot load route module .*route\.ts: Cannot find package 'no-such-package' imported from .*\/route\.ts$/);
+          assert.deepEqual(readdirSync(dir), ["route.ts"], "nothing is left beside the route");
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    );
 
     it("runs the documented example by default, on all local IPv4 addresses", async () => {
       const srv = await startServer(runtime, ["--listen-port", "0"]);
