@@ -72,8 +72,8 @@ export interface RuntimeBinding {
   readBody?(c: Exchange, limit: number, stalls: StallWatch): Promise<BodyResult>;
   /** a timer belongs to the request that made it (Workers): no timer shared by requests */
   timersPerRequest?: boolean;
-  /** the head size the runtime refuses by itself (Bun: 16 KiB): the core measures
-   * heads only for a smaller max_header_size */
+  /** the head size the runtime refuses by itself (Bun: 16 KiB and 431; Deno: 64 KiB
+   * and 400): the core measures heads only for a smaller max_header_size */
   headLimit?: number;
   /** called as each request arrives, before anything else (per-request runtime knobs) */
   onRequest?(c: Exchange): void;

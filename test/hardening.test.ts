@@ -292,6 +292,33 @@ for (const runtime of RUNTIMES) {
       },
     );
 
+    it(
+      "leaves the head limit to Deno at max_header_size 64k (Deno's own: 64 KiB, then 400), and warns above it",
+      { skip: runtime !== "deno" && "Deno's own head limit only" },
+      async () => {
+        // a head of `bytes` bytes, the blank line included
+        const head = (bytes: number) => {
+          const base = get("/ok", { "X-Big": "" }).length;
+          return get("/ok", { "X-Big": "b".repeat(bytes - base) });
+        };
+        const srv = await startServer(runtime, [ROUTE, ...LOCAL, "--max-header-size", "64k"]);
+        try {
+          assert.doesNotMatch(srv.stderr(), /max_header_size/);
+          assert.equal((await rawRequest(srv.port, head(40 * 1024))).responses[0]?.status, 200, "40 KiB: served (the core does not measure it)");
+          assert.equal((await rawRequest(srv.port, head(65540))).responses[0]?.status, 200, "Deno's limit: 65 540 bytes pass");
+          assert.equal(statusOf(await rawRequest(srv.port, head(65541))), 400, "one byte more: Deno's 400 (adapters/deno.ts DENO_HEAD_LIMIT)");
+        } finally {
+          assert.equal((await srv.stop()).code, 0);
+        }
+        const over = await startServer(runtime, [ROUTE, ...LOCAL, "--max-header-size", "100k"]);
+        try {
+          assert.match(over.stderr(), /WARNING: max_header_size 102400 is over Deno's own head limit 65536: Deno answers 400 to a larger head/);
+        } finally {
+          await over.stop();
+        }
+      },
+    );
+
     it("decides allowed_ips on the peer address; X-Forwarded-For only from trusted_proxies", async () => {
       const plain = await startServer(runtime, [ROUTE, ...LOCAL, "--allowed-ips", "10.1.2.3"]);
       try {
