@@ -82,6 +82,17 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    it("runs a .cfg whose KEMI script is TypeScript (app_jsdt load kemi-route.ts)", async () => {
+      const srv = await startServer(runtime, [path.join(FIXTURES, "cfg", "kemi-ts.cfg"), ...LOCAL]);
+      try {
+        const r = await httpRequest(srv.port, "GET", "/kemi");
+        assert.equal(r.responses[0]?.status, 200);
+        assert.equal(r.responses[0].body.toString(), "microhttpd:request /kemi");
+      } finally {
+        await srv.stop();
+      }
+    });
+
     it("gives a TypeScript route and the files it imports their own import.meta and stack trace lines", async () => {
       const dir = path.join(FIXTURES, "meta");
       const srv = await startServer(runtime, [path.join(dir, "route.ts"), ...LOCAL]);
