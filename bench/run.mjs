@@ -5,13 +5,16 @@
 //
 //   node bench/run.mjs [--rounds 3] [--duration 10] [--warmup 3]
 //                      [--runtimes bun,deno,node] [--workloads hello50,hello1,post50,headers50]
-//                      [--variants bare,hono,mhttpd,mhttpd-cfg] [--quick] [--out bench/results]
+//                      [--variants bare,hono,mhttpd,mhttpd-cfg] [--control] [--quick] [--out bench/results]
 //   node bench/run.mjs --report bench/results/latest.json   (re-print the table of a run)
 //
 // Each run starts a fresh server pinned to CPU 0 (wrk on CPU 1) with its stderr
 // to /dev/null, warms it up with wrk, measures with `wrk -t1 -cN -dS --latency`,
 // then reads the server's VmHWM (peak RSS) and stops it. Rounds interleave every
 // runtime and variant, so each ratio compares servers measured minutes apart.
+// --control adds "bare-again", the bare server started and measured a second time
+// in each round: its ratio to bare is what the machine's noise alone does to a
+// ratio, the yardstick for every other one (docs/benchmarks.md).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import net from "node:net";
@@ -32,6 +35,8 @@ const WORKLOADS = {
   headers50: { server: "headers", connections: 50, script: "headers.lua", what: "GET, route reads 3 headers + client IP, 50 connections" },
 };
 const ALL_VARIANTS = ["bare", "hono", "mhttpd", "mhttpd-cfg"];
+/** the same bare server again: the A/A control (--control) */
+const CONTROL = "bare-again";
 
 function parseArgs(argv) {
   const o = { rounds: 3, duration: 10, warmup: 3, runtimes: ALL_RUNTIMES, workloads: Object.keys(WORKLOADS), variants: ALL_VARIANTS, out: path.join(BENCH, "results"), quick: false };
@@ -51,9 +56,13 @@ function parseArgs(argv) {
       case "--variants": o.variants = list(val()); break;
       case "--out": o.out = path.resolve(val()); break;
       case "--quick": o.quick = true; break;
+      case "--control": o.control = true; break;
       case "--report": o.report = path.resolve(val()); break;
       case "-h": case "--help":
-        console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1, 14).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
+        {
+          const lines = readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1);
+          console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith("//"))).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
+        }
         process.exit(0);
       default:
         console.error(`unknown option ${a} (see --help)`);
@@ -67,8 +76,9 @@ function parseArgs(argv) {
   }
   for (const r of o.runtimes) if (!ALL_RUNTIMES.includes(r)) die(`unknown runtime ${r}`);
   for (const w of o.workloads) if (!WORKLOADS[w]) die(`unknown workload ${w} (known: ${Object.keys(WORKLOADS).join(", ")})`);
-  for (const v of o.variants) if (!ALL_VARIANTS.includes(v)) die(`unknown variant ${v}`);
+  for (const v of o.variants) if (!ALL_VARIANTS.includes(v) && v !== CONTROL) die(`unknown variant ${v}`);
   if (!o.variants.includes("bare")) o.variants = ["bare", ...o.variants]; // ratios need it
+  if (o.control && !o.variants.includes(CONTROL)) o.variants.splice(o.variants.indexOf("bare") + 1, 0, CONTROL);
   if (!(o.rounds >= 1 && o.duration >= 1 && o.warmup >= 0)) die("bad --rounds / --duration / --warmup");
   return o;
 }
@@ -104,6 +114,7 @@ function serverCommand(runtime, variant, workload, port) {
     : [...node, path.join(ROOT, "dist/node.mjs"), route(ext), ...listen]; // built at start (scripts/build-node.mjs)
   switch (variant) {
     case "bare":
+    case CONTROL:
       return runtime === "bun" ? [...bun, srv("bare-bun.ts"), String(port), workload]
         : runtime === "deno" ? [...deno, srv("bare-deno.ts"), String(port), workload]
         : [...node, srv("bare-node.mjs"), String(port), workload];
@@ -278,7 +289,9 @@ function summarize(runs, opts) {
           reqPerCpuSec: median(mine.map((r) => r.reqPerCpuSec)),
           effRatio: median(ratios.eff),
           loadavg1: median(mine.map((r) => r.loadavg1)),
-          vsHono: variant === "hono" || variant === "bare" ? null : median(ratios.vsHono),
+          vsHono: variant === "hono" || variant === "bare" || variant === CONTROL ? null : median(ratios.vsHono),
+          // each round's ratio to bare, for the spread (JSON only)
+          rpsRatios: ratios.rps.map((x) => Math.round(x * 1000) / 1000),
         };
         if (variant.startsWith("mhttpd")) {
           row.pass = {
@@ -296,7 +309,16 @@ function summarize(runs, opts) {
   const hello = rows.filter((r) => r.workload === "hello50" && r.variant === "mhttpd");
   const best = hello.sort((a, b) => b.rps - a.rps)[0];
   const vsC = best ? { runtime: best.runtime, rps: best.rps, ratio: best.rps / C_MODULE.hello50Rps, pass: best.rps >= TARGETS.fastestVsC * C_MODULE.hello50Rps } : null;
-  return { rows, vsC };
+  // the A/A control: how far the same server's ratio to itself strays, per cell and per round
+  const control = rows.filter((r) => r.variant === CONTROL && r.rpsRatio !== null);
+  const noise = control.length === 0 ? null : {
+    cells: control.length,
+    medianRatios: control.map((r) => r.rpsRatio),
+    roundRatios: control.flatMap((r) => r.rpsRatios),
+    medianDeviation: median(control.map((r) => Math.abs(1 - r.rpsRatio))),
+    worstMedian: Math.max(...control.map((r) => Math.abs(1 - r.rpsRatio))),
+  };
+  return { rows, vsC, noise };
 }
 
 const f = {
@@ -327,6 +349,15 @@ function markdown(summary, meta) {
       `${bare ? "1" : f.r(r.p99Ratio) + f.ok(p.p99)} | ${f.mib(r.peakRssMiB)} | ${bare ? "" : f.d(r.rssDeltaMiB) + f.ok(p.rss)} | ${r.vsHono == null ? "" : f.r(r.vsHono) + f.ok(p.vsHono)} | ${bare ? (r.reqPerCpuSec ? "1" : "–") : f.r(r.effRatio)} | ${r.errors} |`);
   }
   L.push("");
+  if (summary.noise) {
+    const n = summary.noise;
+    const rr = n.roundRatios;
+    L.push(`Noise floor (${CONTROL}: the bare server started and measured again in each round, its req/s ÷ bare's): median over rounds ` +
+      `${f.r(Math.min(...n.medianRatios))}–${f.r(Math.max(...n.medianRatios))} across the ${n.cells} cells (typically ${(n.medianDeviation * 100).toFixed(0)} % from 1, ` +
+      `at worst ${(n.worstMedian * 100).toFixed(0)} %); single rounds ${f.r(Math.min(...rr))}–${f.r(Math.max(...rr))}. ` +
+      "A ratio of mhttpd within that band of a target is not told apart from it by this run.");
+    L.push("");
+  }
   if (summary.vsC) {
     L.push(`Fastest runtime for mhttpd hello50: **${summary.vsC.runtime}**, ${f.k(summary.vsC.rps)} = ${f.r(summary.vsC.ratio)} × the C module's 77.7 k ` +
       `(target ≥ ${TARGETS.fastestVsC} × = ${f.k(TARGETS.fastestVsC * C_MODULE.hello50Rps)})${f.ok(summary.vsC.pass)}.`);
@@ -346,7 +377,7 @@ async function main() {
     const prev = JSON.parse(readFileSync(opts.report, "utf8"));
     const o = prev.meta.opts;
     const variants = [...new Set(prev.runs.map((r) => r.variant))];
-    const summary = summarize(prev.runs, { ...o, variants: ALL_VARIANTS.filter((v) => variants.includes(v)) });
+    const summary = summarize(prev.runs, { ...o, variants: ["bare", CONTROL, ...ALL_VARIANTS.slice(1)].filter((v) => variants.includes(v)) });
     process.stdout.write(markdown(summary, prev.meta));
     return;
   }
@@ -446,7 +477,8 @@ async function main() {
   writeFileSync(path.join(opts.out, `${opts.quick ? "quick" : "latest"}.md`), md);
   log("");
   log(md);
-  log(`bench: wrote ${path.relative(ROOT, path.join(opts.out, `${opts.quick ? "quick" : "latest"}.json`))}, latest.md; raw wrk outputs in ${path.relative(ROOT, rawDir)}`);
+  const name = opts.quick ? "quick" : "latest";
+  log(`bench: wrote ${path.relative(ROOT, path.join(opts.out, `${name}.json`))} and ${name}.md; raw wrk outputs in ${path.relative(ROOT, rawDir)}`);
 }
 
 main().catch((e) => {
