@@ -15,30 +15,10 @@
 // Plain Node ESM, no dependency.
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { interval, ratioInterval } from "./lib.mjs";
 
 const TARGETS = { rps: 0.9, p99: 1.25, rssDeltaMiB: 15, vsHono: 1.0 };
 const ORDER = ["bare-again", "hono", "mhttpd", "mhttpd-cfg"];
-
-/** two-sided 95 % quantile of Student's t with `df` degrees of freedom */
-function t95(df) {
-  const table = [12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23, 2.2, 2.18, 2.16, 2.14, 2.13, 2.12, 2.11, 2.1, 2.09, 2.09, 2.08, 2.07, 2.07, 2.06, 2.06, 2.06, 2.05, 2.05, 2.05, 2.04];
-  return df < 1 ? Infinity : df <= table.length ? table[df - 1] : 1.96;
-}
-
-/** mean and 95 % interval of xs */
-function interval(xs) {
-  const n = xs.length;
-  const mean = xs.reduce((a, x) => a + x, 0) / n;
-  const sd = n > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1)) : Infinity;
-  const half = (t95(n - 1) * sd) / Math.sqrt(n);
-  return { n, mean, low: mean - half, high: mean + half };
-}
-
-/** a ratio's geometric mean and interval, from the log ratios */
-function ratioInterval(ratios) {
-  const i = interval(ratios.map(Math.log));
-  return { n: i.n, mean: Math.exp(i.mean), low: Math.exp(i.low), high: Math.exp(i.high) };
-}
 
 function verdict(i, target, higherIsBetter) {
   if (!i || !Number.isFinite(i.low) || !Number.isFinite(i.high)) return "not resolved";

@@ -15,29 +15,17 @@
 // --control adds "bare-again", the bare server started and measured a second time
 // in each round: its ratio to bare is what the machine's noise alone does to a
 // ratio, the yardstick for every other one (docs/benchmarks.md).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BENCH = path.join(ROOT, "bench");
-const BIN = path.join(ROOT, "node_modules", ".bin");
+import {
+  ALL_RUNTIMES, ALL_VARIANTS, BENCH, BIN, CONTROL, ROOT, WORKLOADS,
+  cpuSeconds, gitState, have, median, parseWrk, procStatus, startServer, wrk,
+} from "./lib.mjs";
 
 // ---------------------------------------------------------------- options
-const ALL_RUNTIMES = ["bun", "deno", "node"];
-const WORKLOADS = {
-  hello50: { server: "hello", connections: 50, script: null, what: "GET /, 50 keep-alive connections" },
-  hello1: { server: "hello", connections: 1, script: null, what: "GET /, 1 connection (latency)" },
-  post50: { server: "post", connections: 50, script: "post.lua", what: "POST 1 KiB body, route answers its length, 50 connections" },
-  headers50: { server: "headers", connections: 50, script: "headers.lua", what: "GET, route reads 3 headers + client IP, 50 connections" },
-};
-const ALL_VARIANTS = ["bare", "hono", "mhttpd", "mhttpd-cfg"];
-/** the same bare server again: the A/A control (--control) */
-const CONTROL = "bare-again";
-
 function parseArgs(argv) {
   const o = { rounds: 3, duration: 10, warmup: 3, runtimes: ALL_RUNTIMES, workloads: Object.keys(WORKLOADS), variants: ALL_VARIANTS, out: path.join(BENCH, "results"), quick: false };
   const list = (v) => v.split(",").map((s) => s.trim()).filter(Boolean);
@@ -88,168 +76,7 @@ function die(msg) {
   process.exit(1);
 }
 
-/** the commit measured, and whether the working tree differed from it (others edit src/ meanwhile) */
-function gitState() {
-  const git = (...a) => spawnSync("git", a, { cwd: ROOT, encoding: "utf8" }).stdout?.trim() ?? "";
-  return { head: git("rev-parse", "--short", "HEAD"), dirty: git("status", "--porcelain", "--", "src", "adapters") !== "" };
-}
-
-function have(cmd) {
-  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
-}
-
-// ---------------------------------------------------------------- servers
-/** The command that starts a server; it prints "... listening on http://..." when ready. */
-function serverCommand(runtime, variant, workload, port) {
-  const srv = (f) => path.join(BENCH, "servers", f);
-  const route = (ext) => path.join(BENCH, "routes", `${workload}.${ext}`);
-  const listen = ["--listen-addr", "127.0.0.1", "--listen-port", String(port)];
-  const deno = [path.join(BIN, "deno"), "run", "--allow-net", "--allow-read", "--allow-env"];
-  const bun = [path.join(BIN, "bun")];
-  const node = [process.execPath];
-  const tsx = [process.execPath, "--import", "tsx"];
-  const mhttpd = (ext) =>
-    runtime === "bun" ? [...bun, path.join(ROOT, "adapters/bun.ts"), route(ext), ...listen]
-    : runtime === "deno" ? [...deno, path.join(ROOT, "adapters/deno.ts"), route(ext), ...listen]
-    : [...node, path.join(ROOT, "dist/node.mjs"), route(ext), ...listen]; // built at start (scripts/build-node.mjs)
-  switch (variant) {
-    case "bare":
-    case CONTROL:
-      return runtime === "bun" ? [...bun, srv("bare-bun.ts"), String(port), workload]
-        : runtime === "deno" ? [...deno, srv("bare-deno.ts"), String(port), workload]
-        : [...node, srv("bare-node.mjs"), String(port), workload];
-    case "hono":
-      return runtime === "bun" ? [...bun, srv("hono-bun.ts"), String(port), workload]
-        : runtime === "deno" ? [...deno, srv("hono-deno.ts"), String(port), workload]
-        : [...tsx, srv("hono-node.ts"), String(port), workload];
-    case "mhttpd":
-      return mhttpd("ts");
-    case "mhttpd-cfg":
-      return mhttpd("cfg");
-  }
-  throw new Error(variant);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Start a server pinned to CPU 0; resolves once it printed its listening line. */
-async function startServer(runtime, variant, workload, pin, timeoutMs = 30000, keepStderr = false) {
-  const port = await freePort();
-  const cmd = serverCommand(runtime, variant, workload, port);
-  const argv = pin ? ["taskset", "-c", "0", ...cmd] : cmd;
-  // stderr to /dev/null, as the C module's figures were taken
-  const proc = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", keepStderr ? "pipe" : "ignore"], env: { ...process.env, NO_COLOR: "1" } });
-  let out = "";
-  proc.stderr?.on("data", (d) => (out += d));
-  const exited = new Promise((resolve) => proc.on("exit", (code, signal) => resolve({ code, signal })));
-  const ready = await new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    proc.stdout.on("data", (d) => {
-      out += d;
-      if (/listening on http:\/\//.test(out)) {
-        clearTimeout(timer);
-        resolve(true);
-      }
-    });
-    exited.then(() => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-  });
-  const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill("SIGTERM");
-      const t = setTimeout(() => proc.kill("SIGKILL"), 3000);
-      await exited;
-      clearTimeout(t);
-    }
-  };
-  if (!ready) {
-    await stop();
-    return { ok: false, cmd, out };
-  }
-  return { ok: true, cmd, port, pid: proc.pid, stop };
-}
-
-function procStatus(pid) {
-  try {
-    const s = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = (k) => Number((new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(s) ?? [])[1]) || null;
-    return { hwmKiB: kb("VmHWM"), rssKiB: kb("VmRSS") };
-  } catch {
-    return { hwmKiB: null, rssKiB: null };
-  }
-}
-
-/** CPU seconds (user + system, all threads) the process has used so far */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime, stime
-  } catch {
-    return null;
-  }
-}
-const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
-
-// ---------------------------------------------------------------- wrk
-function wrk(port, wl, seconds, pin) {
-  const args = ["-t1", `-c${wl.connections}`, `-d${seconds}s`, "--latency"];
-  if (wl.script) args.push("-s", path.join(BENCH, wl.script));
-  args.push(`http://127.0.0.1:${port}/`);
-  const argv = pin ? ["taskset", "-c", "1", "wrk", ...args] : ["wrk", ...args];
-  return new Promise((resolve) => {
-    const p = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (out += d));
-    p.on("exit", () => resolve({ argv: argv.join(" "), out }));
-  });
-}
-
-const UNIT = { us: 1e-3, ms: 1, s: 1000, m: 60000 };
-function toMs(text) {
-  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text);
-  return m ? Number(m[1]) * UNIT[m[2]] : null;
-}
-
-export function parseWrk(out) {
-  const num = (re) => {
-    const m = re.exec(out);
-    return m ? Number(m[1]) : null;
-  };
-  const pct = (p) => {
-    const m = new RegExp(`^\\s+${p}%\\s+(\\S+)`, "m").exec(out);
-    return m ? toMs(m[1]) : null;
-  };
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  return {
-    rps: num(/Requests\/sec:\s+([\d.]+)/),
-    p50ms: pct(50),
-    p99ms: pct(99),
-    requests: num(/(\d+) requests in/),
-    non2xx: num(/Non-2xx or 3xx responses: (\d+)/) ?? 0,
-    socketErrors: sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
-  };
-}
-
 // ---------------------------------------------------------------- stats and report
-const median = (xs) => {
-  const v = xs.filter((x) => typeof x === "number" && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-};
 
 const C_MODULE = { hello50Rps: 77661, hello50P50ms: 0.595, hello50P99ms: 1.27, hello1Rps: 33447, hello1P50ms: 0.028, hello1P99ms: 1.88, peakRssKiB: 6380 };
 const TARGETS = { rpsRatio: 0.9, p99Ratio: 1.25, rssDeltaMiB: 15, vsHono: 1.0, fastestVsC: 1.2 };

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// A/B (or A/B/C...) of servers measured side by side: every server runs at once,
+// each pinned to CPU 0 (wrk on CPU 1), and wrk loads one at a time in short
+// slices, round-robin, so two servers' slices are never more than a few seconds
+// apart. On a shared machine the speed of CPU 0 drifts by tens of per cent within
+// a minute; bench/run.mjs measures each server for seconds and minutes apart,
+// this measures the same drift for all of them. The first server is the
+// reference: each slice's req/s is divided by the reference's slice of the same
+// turn, and the ratio is given as the geometric mean over slices with its 95 %
+// interval. Plain Node ESM, no dependency; needs Debian's wrk.
+//
+//   node bench/interleave.mjs [--workload hello50] [--slices 20] [--slice 1] [--warmup 3] SERVER...
+//
+// SERVER is runtime:variant (variants: bare, hono, mhttpd, mhttpd-cfg), then
+// optionally mhttpd's own arguments, in one shell word:
+//   node bench/interleave.mjs --workload hello50 deno:bare deno:hono deno:mhttpd "deno:mhttpd --max-header-size 64k"
+import os from "node:os";
+import { ALL_RUNTIMES, ALL_VARIANTS, WORKLOADS, cpuSeconds, have, median, parseWrk, ratioInterval, startServer, wrk } from "./lib.mjs";
+
+function usage(msg) {
+  if (msg) console.error(`interleave: ${msg}`);
+  console.error("usage: node bench/interleave.mjs [--workload hello50] [--slices 20] [--slice 1] [--warmup 3] runtime:variant[ args] ...");
+  process.exit(2);
+}
+
+const o = { workload: "hello50", slices: 20, slice: 1, warmup: 3, servers: [] };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  const num = () => {
+    const n = Number(argv[++i]);
+    if (!(n > 0)) usage(`${a} wants a positive number, got ${argv[i]}`);
+    return n;
+  };
+  if (a === "--workload") o.workload = argv[++i];
+  else if (a === "--slices") o.slices = num();
+  else if (a === "--slice") o.slice = num();
+  else if (a === "--warmup") o.warmup = num();
+  else if (a.startsWith("--")) usage(`unknown option ${a}`);
+  else {
+    const [spec, ...extra] = a.trim().split(/\s+/);
+    const [runtime, variant] = spec.split(":");
+    if (!ALL_RUNTIMES.includes(runtime) || !ALL_VARIANTS.includes(variant)) usage(`${spec}: expected runtime:variant, runtime one of ${ALL_RUNTIMES}, variant one of ${ALL_VARIANTS}`);
+    if (extra.length > 0 && !variant.startsWith("mhttpd")) usage(`${a}: only mhttpd takes arguments`);
+    o.servers.push({ label: a.trim(), runtime, variant, extra });
+  }
+}
+const wl = WORKLOADS[o.workload];
+if (!wl) usage(`unknown workload ${o.workload} (known: ${Object.keys(WORKLOADS).join(", ")})`);
+if (o.servers.length < 2) usage("name at least two servers; the first is the reference");
+if (!have("wrk")) {
+  console.error("interleave: wrk not found; install it with: apt-get install wrk");
+  process.exit(1);
+}
+const pin = (os.availableParallelism?.() ?? os.cpus().length) >= 2 && have("taskset");
+
+const started = [];
+const stopAll = () => Promise.all(started.map((s) => s.stop()));
+process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
+try {
+  for (const s of o.servers) {
+    const server = await startServer(s.runtime, s.variant, wl.server, pin, 30000, true, s.extra);
+    if (!server.ok) throw new Error(`${s.label} did not start: ${server.out.trim().slice(-400)}`);
+    started.push(server);
+    Object.assign(s, { server, rps: [], requests: 0, cpu: 0 });
+  }
+  for (const s of o.servers) await wrk(s.server.port, wl, o.warmup, pin);
+  console.error(`interleave: ${o.workload}, ${o.slices} turns of ${o.slice} s per server, ${o.servers.length} servers${pin ? ", pinned" : ""}`);
+  for (let turn = 0; turn < o.slices; turn++) {
+    // rotate who goes first, so no server always follows the same one
+    for (let k = 0; k < o.servers.length; k++) {
+      const s = o.servers[(k + turn) % o.servers.length];
+      const cpu0 = cpuSeconds(s.server.pid);
+      const w = parseWrk((await wrk(s.server.port, wl, o.slice, pin)).out);
+      s.cpu += cpuSeconds(s.server.pid) - cpu0;
+      s.requests += w.requests ?? 0;
+      s.rps[turn] = w.rps;
+    }
+  }
+} finally {
+  await stopAll();
+}
+
+const ref = o.servers[0];
+const L = [];
+L.push(`| server (${o.workload}) | median req/s | × ${ref.label} [95 % interval] | CPU µs per request |`);
+L.push("| --- | ---: | --- | ---: |");
+for (const s of o.servers) {
+  const ratios = s.rps.map((r, turn) => r / ref.rps[turn]).filter((x) => Number.isFinite(x) && x > 0);
+  const i = s === ref ? null : ratioInterval(ratios);
+  const us = s.requests > 0 ? (s.cpu / s.requests) * 1e6 : null;
+  L.push(`| ${s.label} | ${Math.round(median(s.rps))} | ${i ? `${i.mean.toFixed(2)} [${i.low.toFixed(2)}–${i.high.toFixed(2)}]` : "1"} | ${us === null ? "–" : us.toFixed(1)} |`);
+}
+console.log(L.join("\n"));
