@@ -2,14 +2,17 @@
 // A/B (or A/B/C...) of servers measured side by side: every server runs at once,
 // each pinned to CPU 0 (wrk on CPU 1), and wrk loads one at a time in short
 // slices, round-robin, so two servers' slices are never more than a few seconds
-// apart. On a shared machine the speed of CPU 0 drifts by tens of per cent within
+// apart; each turn first loads the server for --settle seconds unmeasured, since
+// a server left idle while the others had their turns starts slower (a runtime
+// shrinks its heap and drops compiled code when idle: more so the more
+// JavaScript a request runs). On a shared machine the speed of CPU 0 drifts by tens of per cent within
 // a minute; bench/run.mjs measures each server for seconds and minutes apart,
 // this measures the same drift for all of them. The first server is the
 // reference: each slice's req/s is divided by the reference's slice of the same
 // turn, and the ratio is given as the geometric mean over slices with its 95 %
 // interval. Plain Node ESM, no dependency; needs Debian's wrk.
 //
-//   node bench/interleave.mjs [--workload hello50] [--slices 20] [--slice 1] [--warmup 3] SERVER...
+//   node bench/interleave.mjs [--workload hello50] [--slices 20] [--slice 2] [--settle 1] [--warmup 3] SERVER...
 //
 // SERVER is runtime:variant (variants: bare, hono, mhttpd, mhttpd-cfg), then
 // optionally mhttpd's own arguments, in one shell word:
@@ -19,11 +22,11 @@ import { ALL_RUNTIMES, ALL_VARIANTS, WORKLOADS, cpuSeconds, have, median, parseW
 
 function usage(msg) {
   if (msg) console.error(`interleave: ${msg}`);
-  console.error("usage: node bench/interleave.mjs [--workload hello50] [--slices 20] [--slice 1] [--warmup 3] runtime:variant[ args] ...");
+  console.error("usage: node bench/interleave.mjs [--workload hello50] [--slices 20] [--slice 2] [--settle 1] [--warmup 3] runtime:variant[ args] ...");
   process.exit(2);
 }
 
-const o = { workload: "hello50", slices: 20, slice: 1, warmup: 3, servers: [] };
+const o = { workload: "hello50", slices: 20, slice: 2, settle: 1, warmup: 3, servers: [] };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -36,6 +39,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === "--slices") o.slices = num();
   else if (a === "--slice") o.slice = num();
   else if (a === "--warmup") o.warmup = num();
+  else if (a === "--settle") o.settle = Number(argv[++i]) || 0;
   else if (a.startsWith("--")) usage(`unknown option ${a}`);
   else {
     const [spec, ...extra] = a.trim().split(/\s+/);
@@ -59,17 +63,18 @@ const stopAll = () => Promise.all(started.map((s) => s.stop()));
 process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
 try {
   for (const s of o.servers) {
-    const server = await startServer(s.runtime, s.variant, wl.server, pin, 30000, true, s.extra);
+    const server = await startServer(s.runtime, s.variant, wl.server, pin, 30000, false, s.extra);
     if (!server.ok) throw new Error(`${s.label} did not start: ${server.out.trim().slice(-400)}`);
     started.push(server);
     Object.assign(s, { server, rps: [], requests: 0, cpu: 0 });
   }
   for (const s of o.servers) await wrk(s.server.port, wl, o.warmup, pin);
-  console.error(`interleave: ${o.workload}, ${o.slices} turns of ${o.slice} s per server, ${o.servers.length} servers${pin ? ", pinned" : ""}`);
+  console.error(`interleave: ${o.workload}, ${o.slices} turns of ${o.settle} s settling + ${o.slice} s measured per server, ${o.servers.length} servers${pin ? ", pinned" : ""}`);
   for (let turn = 0; turn < o.slices; turn++) {
     // rotate who goes first, so no server always follows the same one
     for (let k = 0; k < o.servers.length; k++) {
       const s = o.servers[(k + turn) % o.servers.length];
+      if (o.settle > 0) await wrk(s.server.port, wl, o.settle, pin);
       const cpu0 = cpuSeconds(s.server.pid);
       const w = parseWrk((await wrk(s.server.port, wl, o.slice, pin)).out);
       s.cpu += cpuSeconds(s.server.pid) - cpu0;
