@@ -126,6 +126,11 @@ await main({
   prepareWorkers: async () => void (await loadWorkers()),
   spawnWorker: (_index, env, events) => workers!.spawnWorkerProcess(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], env, events),
   freePort: async (hostname) => (await loadWorkers()).freePort(hostname),
+  // a listener for each replaces Node's (and Bun's) default, which ends the process
+  onStrayError(handler) {
+    process.on("unhandledRejection", (reason) => handler(reason, "unhandled rejection"));
+    process.on("uncaughtException", (error) => handler(error, "uncaught exception"));
+  },
   onSignals(handler) {
     if (IS_WORKER) void loadWorkers().then((w) => w.onSupervisorGone(() => handler("SIGTERM")));
     process.on("SIGINT", () => handler("SIGINT"));

@@ -8,6 +8,7 @@ import type { GetConnInfo } from "hono/conninfo";
 import { DROPPED } from "../src/app.ts";
 import { main } from "../src/server.ts";
 import { StartupError } from "../src/route.ts";
+import { onGlobalErrorEvents } from "../src/stray-errors.ts";
 import { WORKER_INDEX_ENV } from "../src/supervisor.ts";
 
 // Deno's node: modules cost memory to load (node:fs alone ≈ 12 MiB of RSS,
@@ -124,6 +125,8 @@ await main({
     return workers!.spawnWorkerProcess(Deno.execPath(), ["run", "--no-prompt", "--unstable-net", ...flags, Deno.mainModule, ...Deno.args], env, events);
   },
   freePort: async (hostname) => (await loadWorkers()).freePort(hostname),
+  // Deno ends the process on both unless the event's default is prevented
+  onStrayError: (handler) => void onGlobalErrorEvents(handler),
   onSignals(handler) {
     if (IS_WORKER) onSupervisorGone(() => handler("SIGTERM"));
     Deno.addSignalListener("SIGINT", () => handler("SIGINT"));

@@ -24,6 +24,16 @@ const bindings = (c: { env: unknown }) => c.env as HttpBindings;
 const SENT = new Response(null, { headers: { "x-hono-already-sent": "1" } });
 const EMPTY = new Uint8Array(0);
 
+/** a header value holds a character U+0080-U+00FF (all others were refused) */
+function hasObsText(headers: Record<string, string | string[]>): boolean {
+  for (const name in headers) {
+    const v = headers[name];
+    if (typeof v === "string" ? OBS_TEXT.test(v) : v.some((x) => OBS_TEXT.test(x))) return true;
+  }
+  return false;
+}
+const OBS_TEXT = /[\x80-\xff]/;
+
 const binding = {
   name: "node",
   getConnInfo,
@@ -43,7 +53,10 @@ const binding = {
     const out = bindings(c).outgoing;
     if (body !== null) headers["content-length"] = String(length);
     out.writeHead(status, headers);
-    out.end(body ?? undefined);
+    // node:http writes a head and a string body together in the body's encoding,
+    // UTF-8: obs-text (U+0080-U+00FF) in a header must go out as its one byte, as
+    // Bun and Deno send it, so such a body goes as bytes and the head as latin1
+    out.end(typeof body === "string" && hasObsText(headers) ? Buffer.from(body) : (body ?? undefined));
     return SENT;
   },
   // the body from the IncomingMessage: building the Fetch Request's web stream
@@ -126,17 +139,30 @@ function lingeringRefusal(err: NodeJS.ErrnoException, socket: Duplex & { [REFUSE
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
+/** The target with each "\\" of its path (not of its query) written "/". */
+function slashesInPath(target: string): string {
+  const q = target.indexOf("?");
+  return q < 0 ? target.replaceAll("\\", "/") : target.slice(0, q).replaceAll("\\", "/") + target.slice(q);
+}
+
 function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles): Promise<Listening> {
   const ms = (s: number) => Math.max(1, Math.round(s * 1000));
   const server = createAdaptorServer({
     fetch,
     // no global Request/Response patching: it breaks instanceof for other libraries
     overrideGlobalObjects: false,
+    // the authority of request.url when Host is missing (HTTP/1.0, which must be
+    // answered): the core reads only the path and query from it
+    hostname: "localhost",
     // HTTPS: node:https takes node:http's options too
     ...(tls && { createServer: createHttpsServer }),
     serverOptions: {
       ...(tls && { cert: tls.cert, key: tls.key }),
       maxHeaderSize: params.max_header_size, // larger head: 431 and close
+      // a repeated header is seen joined ("a, b"), as the Fetch API shows it on Bun
+      // and Deno; node:http would keep the first of some (Host, Authorization, ...),
+      // so a doubled Host would pass here and get 400 there (RFC 9112 §3.2)
+      joinDuplicateHeaders: true,
       headersTimeout: ms(params.header_timeout), // head not complete in time: 408 and close
       requestTimeout: 0, // the body is timed by the core (body_timeout, on stalls)
       keepAliveTimeout: ms(params.idle_timeout),
@@ -152,8 +178,12 @@ function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?:
   server.on("clientError", lingeringRefusal);
   let draining = false;
   // while draining, every response closes its connection (Connection: close)
-  server.prependListener("request", (_req, res) => {
+  server.prependListener("request", (req, res) => {
     if (draining) res.shouldKeepAlive = false;
+    // "\\" in the path is "/" to a URL parser, as Bun and Deno (through the core)
+    // take it; @hono/node-server would answer 400 instead
+    const target = req.url;
+    if (target !== undefined && target.includes("\\")) req.url = slashesInPath(target);
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -196,6 +226,11 @@ await main({
   cpus: () => os.availableParallelism(),
   // Node 20 has no TypeScript of its own: see importUserModule
   importModule: importUserModule,
+  // a listener for each replaces Node's (and Bun's) default, which ends the process
+  onStrayError(handler) {
+    process.on("unhandledRejection", (reason) => handler(reason, "unhandled rejection"));
+    process.on("uncaughtException", (error) => handler(error, "uncaught exception"));
+  },
   onSignals(handler) {
     process.on("SIGINT", () => handler("SIGINT"));
     process.on("SIGTERM", () => handler("SIGTERM"));

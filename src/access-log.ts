@@ -39,7 +39,7 @@ export function accessLog(format: Exclude<AccessLogFormat, "off">, write: (lines
     const ms = Math.round((performance.now() - start) * 1000) / 1000;
     const now = new Date();
     const addr = normalizeIp(from.client(c));
-    const target = targetOf(c.req.url);
+    const target = targetOf(c.req.url, c.req.raw.headers.get("host"));
     // a dropped request has no status: the connection was closed without one
     const dropped = from.dropped(c);
     const status = dropped ? null : (from.status(c) ?? c.res.status);

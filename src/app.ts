@@ -8,7 +8,7 @@ import type { Result, Router } from "hono/router";
 import { HTTPException } from "hono/http-exception";
 import { ipRestriction } from "hono/ip-restriction";
 import { clientAddress, ipMatcher } from "./client-ip.ts";
-import { RequestContext, rawPath, targetOf } from "./context.ts";
+import { isValidHost, RequestContext, rawPath, targetOf } from "./context.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { headSize, readBody, StallWatch, type BodyResult } from "./limits.ts";
 import { KSR_EXIT, runWithKsr, setKsrEnvironment, type ContextStore } from "./ksr.ts";
@@ -272,6 +272,18 @@ export function createApp(opts: HandlerOptions): App {
     );
   }
 
+  /** RFC 9112 §3.2: a Host that is more than host[:port] gets 400, the same on
+   * every runtime (Node's @hono/node-server refuses it before us, by the same rule).
+   * It comes before every check that reads the target: targetOf relies on it. */
+  const refuseBadHost = (c: Exchange): Response | undefined => {
+    const host = c.req.raw.headers.get("host");
+    if (host === null || isValidHost(host)) return undefined;
+    logger.dbg(`invalid Host header (${host.length} bytes): 400`);
+    return plain(400, "Bad Request\n", { connection: "close" });
+  };
+  const usesMiddleware = params.access_log !== "off" || params.allowed_ips.length > 0 || Boolean(params.url_match || params.url_skip);
+  if (usesMiddleware) app.use(async (c, next) => refuseBadHost(c as unknown as Exchange) ?? next());
+
   if (params.allowed_ips.length > 0) {
     app.use(
       ipRestriction((c) => ({ remote: { address: client(c as unknown as Exchange) } }), { allowList: params.allowed_ips }, (remote) => {
@@ -282,7 +294,6 @@ export function createApp(opts: HandlerOptions): App {
   }
 
   if (params.url_match || params.url_skip) app.use(urlFilter(params.url_match, params.url_skip, logger));
-  const usesMiddleware = params.access_log !== "off" || params.allowed_ips.length > 0 || Boolean(params.url_match || params.url_skip);
 
   const untyped = binding.untypedResponse?.bind(binding);
   const logBytes = params.access_log !== "off";
@@ -372,6 +383,10 @@ export function createApp(opts: HandlerOptions): App {
 
   const handle = (c: Exchange): Response | Promise<Response> => {
     binding.onRequest?.(c);
+    if (!usesMiddleware) {
+      const refused = refuseBadHost(c);
+      if (refused) return refused;
+    }
     if (!binding.capsConnections && lifecycle.inflight >= params.max_connections) {
       logger.warn(`max_connections ${params.max_connections} requests in flight: answering 503`);
       return plain(503, "Service Unavailable\n", { connection: "close", "retry-after": "1" });

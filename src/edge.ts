@@ -13,6 +13,7 @@ import { SyncContextStore, type ContextStore } from "./ksr.ts";
 import { Logger, type LogSink } from "./log.ts";
 import { PARAM_NAMES, type Params } from "./params.ts";
 import { resolveCallback, StartupError, type RouteFunction } from "./route.ts";
+import { onGlobalErrorEvents, reportStrayErrors } from "./stray-errors.ts";
 
 /** What the platform calls: Workers pass (request, env, ctx), Deno.serve (request, info). */
 export type EdgeFetch = (request: Request, env?: unknown, ctx?: unknown) => Promise<Response>;
@@ -137,6 +138,16 @@ function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Reco
   throw new StartupError("createFetchHandler: give a route (a function, a module namespace or .cfg text)");
 }
 
+/** A route's stray errors (an unawaited rejection, a throw in its timer) are
+ * logged by the first handler made in this isolate, and the isolate keeps
+ * serving (deno serve would end the process). Where the platform has no such
+ * events (Node), the embedder's own process handlers decide. */
+function catchStrayErrorsOnce(logger: Logger): void {
+  const scope = globalThis as { [key: symbol]: boolean };
+  const key = Symbol.for("mhttpd.strayErrors");
+  if (!scope[key]) scope[key] = onGlobalErrorEvents(reportStrayErrors(logger));
+}
+
 /** Build the fetch handler. Throws a StartupError (a ConfigError for parameters)
  * when the route or a parameter is wrong, as the host start-up does. */
 export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
@@ -160,6 +171,7 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
   for (const name of PARAM_NAMES) if (given[name] !== undefined) (params as Record<string, unknown>)[name] = fromParams[name];
 
   const logger = new Logger(params.debug, opts.log);
+  catchStrayErrorsOnce(logger);
   if (dropped.length) logger.info(`${route.label}: ${dropped.join(", ")} ignored: the platform listens and keeps the connections`);
   const fn = route.callback(params.event_callback);
 

@@ -268,6 +268,13 @@ export function runWithKsr(ctx: RequestContext, route: (evname: string, ksr: Ksr
 /** The event name a microhttpd route is called with, as in Kamailio. */
 export const EVENT_NAME = "microhttpd:request";
 
+/** The request whose code is running, where that can be known: inside a route's
+ * synchronous call, or (a route that awaits, where the runtime has an async store)
+ * in anything that call started, its timers and promises included. */
+export function runningRequest(): RequestContext | undefined {
+  return state.syncCurrent ?? state.asyncStore?.getStore();
+}
+
 function currentKsr(): Ksr {
   const ctx = state.syncCurrent ?? state.asyncStore?.getStore();
   if (ctx) return ctx.ksr;

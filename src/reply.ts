@@ -4,11 +4,37 @@
 //    client in the C module, and 600..699 cannot be represented by a Fetch Response;
 //  - the reason must be non-empty, but the status line carries the runtime's
 //    standard phrase, as MHD does;
-//  - no CR, LF or NUL in the reason or ctype (header injection);
+//  - the reason, the content type and every added header value hold only what
+//    RFC 9110 allows in a field value (see FIELD_VALUE), checked here, when the
+//    route hands them over: a runtime that meets any other byte later fails the
+//    response (Node: 500), writes it raw (Bun) or panics and exits (Deno);
 //  - 204 and 304 carry no body.
 
 const utf8 = new TextEncoder();
-const FORBIDDEN_CHARS = /[\r\n\0]/;
+
+/** RFC 9110 §5.5 field-value characters: HTAB, SP, VCHAR (0x21-0x7E) and obs-text
+ * (0x80-0xFF, sent as that one byte). Everything else is refused: CR, LF and NUL
+ * (header injection), the other controls and DEL (Deno panics on them, Bun writes
+ * them to the wire), and characters above U+00FF, which no runtime can put in a
+ * header (a Fetch header value is a byte string). */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Why `text` cannot be a field value, naming the first byte that is refused, or
+ * undefined when it can. */
+export function fieldValueProblem(text: string): string | undefined {
+  if (FIELD_VALUE.test(text)) return undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 9 || (c >= 0x20 && c <= 0x7e) || (c >= 0x80 && c <= 0xff)) continue;
+    if (c > 0xff) {
+      const cp = text.codePointAt(i)!;
+      return `contains U+${cp.toString(16).toUpperCase().padStart(4, "0")} at offset ${i}: a header carries bytes 0x00-0xFF only (percent-encode other characters)`;
+    }
+    const name = c === 13 ? "CR" : c === 10 ? "LF" : c === 0 ? "NUL" : c === 0x7f ? "DEL" : "a control character";
+    return `contains ${name} (0x${c.toString(16).padStart(2, "0")}) at offset ${i}: only HTAB, 0x20-0x7E and 0x80-0xFF are allowed (RFC 9110 field value)`;
+  }
+  return undefined;
+}
 
 /** KEMI coerces an int parameter with duk_to_int: "200" -> 200, "abc" -> NaN -> refused. */
 function toCode(code: unknown): number {
@@ -43,13 +69,15 @@ export function buildReply(code: unknown, reason: unknown, ctype: unknown, body:
   const reasonText = typeof reason === "string" ? reason : reason == null ? "" : String(reason);
   if (reasonText !== checkedReason) {
     if (reasonText === "") return "invalid reason parameter: must not be empty";
-    if (FORBIDDEN_CHARS.test(reasonText)) return "invalid reason parameter: contains CR, LF or NUL";
+    const problem = fieldValueProblem(reasonText);
+    if (problem) return `invalid reason parameter: ${problem}`;
     checkedReason = reasonText;
   }
 
   const type = typeof ctype === "string" ? ctype : ctype == null ? "" : String(ctype);
   if (type !== checkedType) {
-    if (FORBIDDEN_CHARS.test(type)) return "invalid content type parameter: contains CR, LF or NUL";
+    const problem = fieldValueProblem(type);
+    if (problem) return `invalid content type parameter: ${problem}`;
     checkedType = type;
   }
 
@@ -97,7 +125,8 @@ export function checkReplyHeader(name: unknown, value: unknown): string | undefi
   const v = value == null ? "" : String(value);
   if (!TOKEN.test(n)) return `invalid header name ${JSON.stringify(n)}: must be an HTTP token`;
   if (RESERVED.has(n.toLowerCase())) return `header ${n} is set by the server and cannot be added`;
-  if (FORBIDDEN_CHARS.test(v)) return `invalid value for header ${n}: contains CR, LF or NUL`;
+  const problem = fieldValueProblem(v);
+  if (problem) return `invalid value for header ${n}: ${problem}`;
   return undefined;
 }
 

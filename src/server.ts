@@ -8,6 +8,7 @@ import { Lifecycle } from "./lifecycle.ts";
 import { Logger } from "./log.ts";
 import type { ListenSocket, Params } from "./params.ts";
 import { loadRoute, setModuleImporter, StartupError } from "./route.ts";
+import { reportStrayErrors, type StrayKind } from "./stray-errors.ts";
 import { supervise, WORKER_INDEX_ENV, WORKER_SOCKETS_ENV, type WorkerEvents, type WorkerHandle } from "./supervisor.ts";
 
 export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
@@ -47,6 +48,9 @@ export interface Platform {
    * first (Node: TypeScript support); without it, import() */
   importModule?(url: string): Promise<unknown>;
   onSignals(handler: (signal: string) => void): void;
+  /** errors no code catches (a route's unawaited rejection, a throw in its timer):
+   * the runtime's default ends the process; the handler logs them instead */
+  onStrayError(handler: (error: unknown, kind: StrayKind) => void): void;
   exit(code: number): never;
   stdout(line: string): void;
   stderr(line: string): void;
@@ -112,6 +116,7 @@ export async function main(platform: Platform): Promise<void> {
     // a worker's log lines say which worker wrote them (their stderr is shared)
     const workerTag = platform.env[WORKER_INDEX_ENV] === undefined ? undefined : `worker ${platform.env[WORKER_INDEX_ENV]}`;
     const logger = new Logger(params.debug, workerTag ? (line) => platform.stderr(line.replace(" ", ` [${workerTag}] `)) : platform.stderr);
+    platform.onStrayError(reportStrayErrors(logger));
     const fn = route.callback(params.event_callback);
     // workers > 1: this process supervises; the workers (MHTTPD_WORKER_INDEX set) serve
     const workerIndex = platform.env[WORKER_INDEX_ENV];

@@ -301,6 +301,28 @@ describe("edge: on workerd (Cloudflare Workers runtime)", () => {
     });
   });
 
+  describe("hostile input (test/fixtures/hostile/route.ts)", () => {
+    const hostile = { "X-Fixture": "hostile" };
+    it("keeps serving after a route's stray rejection and a throw in its timer", async () => {
+      for (const target of ["/stray-rejection", "/stray-timer"]) {
+        const r = await get(target, hostile);
+        assert.equal(r.responses[0]?.status, 200, target);
+      }
+      await sleep(50);
+      const r = await get("/after", hostile);
+      assert.equal(fields(r.responses[0].body).url, "/after");
+    });
+
+    it("sees the target with dot segments resolved, and refuses a control byte in a header value", async () => {
+      const dots = await rawRequest(port, "GET /a/%2e%2e/admin?q HTTP/1.1\r\nHost: x\r\nX-Fixture: hostile\r\nCF-Connecting-IP: 203.0.113.9\r\n\r\n");
+      assert.deepEqual(fields(dots.responses[0].body), { url: "/admin", query: "q" });
+      const r = await get("/header?name=X-A&value=a%01b", hostile);
+      assert.equal(r.responses[0].body.toString(), "rc=-1\n");
+      assert.equal(r.responses[0].headers["x-a"], undefined);
+      await waitForText(workerd.err, /invalid value for header X-A: contains a control character \(0x01\)/);
+    });
+  });
+
   describe(".cfg route given as text (test/fixtures/edge/route.cfg)", () => {
     const cfg = { "X-Fixture": "cfg" };
 
@@ -390,6 +412,20 @@ describe("edge: under Deno (Deno.serve and deno serve, as on Deno Deploy)", () =
       await child.stop();
     }
   });
+  it("deno serve: a route's stray errors are logged and the process keeps serving", async () => {
+    const port = await freePort();
+    const child = start(deno, ["serve", ...perms, "--host", "127.0.0.1", "--port", String(port), path.join(EDGE, "deno-hostile.ts")], ROOT);
+    try {
+      await waitForPort(child, port, "deno serve", 30000);
+      for (const target of ["/stray-rejection", "/stray-timer"]) assert.equal((await httpRequest(port, "GET", target)).responses[0]?.status, 200, target);
+      await waitForText(child.err, /uncaught exception.*the server keeps serving: Error: stray timer throw on purpose/);
+      assert.match(child.err(), /unhandled rejection.*the server keeps serving: Error: stray rejection on purpose/);
+      assert.equal(fields((await httpRequest(port, "GET", "/after")).responses[0].body).url, "/after");
+    } finally {
+      await child.stop();
+    }
+  });
+
   it("deno serve edge/worker.ts (the shipped entry)", async () => {
     const port = await freePort();
     const child = start(deno, ["serve", ...perms, "--host", "127.0.0.1", "--port", String(port), path.join(ROOT, "edge", "worker.ts")], ROOT);

@@ -30,7 +30,7 @@ for (const runtime of RUNTIMES) {
       assert.match(raw, /\r\nset-cookie: a=1; Path=\/\r\n/i);
       assert.match(raw, /\r\nset-cookie: b=2; Path=\/\r\n/i);
       await waitForLog(srv, /mhttpd_reply_header: invalid header name "Bad Name"/);
-      await waitForLog(srv, /mhttpd_reply_header: invalid value for header X-Inject: contains CR, LF or NUL/);
+      await waitForLog(srv, /mhttpd_reply_header: invalid value for header X-Inject: contains CR \(0x0d\) at offset 1/);
       await waitForLog(srv, /mhttpd_reply_header: header Content-Length is set by the server/);
     });
 

@@ -223,19 +223,21 @@ for (const runtime of RUNTIMES) {
       for (const b of bad) {
         const r = await rawRequest(srv.port, b, { timeoutMs: 3000 });
         const status = r.responses[0]?.status;
-        assert.ok(status === undefined ? r.serverClosed || r.responses.length === 0 : status >= 400 && status < 600, `${JSON.stringify(b)} -> ${status}`);
+        // an error response, or a deliberate close; silence until the timeout is neither
+        if (status === undefined) assert.ok(r.serverClosed, `${JSON.stringify(b)}: no response and the connection was left open`);
+        else assert.ok(status >= 400 && status < 600, `${JSON.stringify(b)} -> ${status}`);
       }
       await healthy(srv);
     });
 
-    it("refuses CR, LF or NUL in what the route puts on the wire, with a clear error", async () => {
+    it("refuses NUL and LF in what the route puts on the wire, with a clear error", async () => {
       const r = await httpRequest(srv.port, "GET", "/inject");
       assert.equal(r.responses[0]?.status, 200);
       assert.equal(r.responses[0].body.toString(), "clean\n");
       assert.equal(r.responses[0].headers["x-injected"], undefined);
       await waitForLog(srv, /inject rc=-1,-1/);
-      assert.match(srv.stderr(), /invalid reason parameter: contains CR, LF or NUL/);
-      assert.match(srv.stderr(), /invalid content type parameter: contains CR, LF or NUL/);
+      assert.match(srv.stderr(), /invalid reason parameter: contains NUL \(0x00\) at offset 2/);
+      assert.match(srv.stderr(), /invalid content type parameter: contains LF \(0x0a\) at offset 10/);
     });
 
     it("keeps a throwing route to its own request", async () => {
