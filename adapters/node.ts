@@ -42,7 +42,14 @@ const binding = {
     const length = body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
     const out = bindings(c).outgoing;
     if (body !== null) headers["content-length"] = String(length);
-    out.writeHead(status, headers);
+    try {
+      out.writeHead(status, headers);
+    } catch (e) {
+      // writeHead took the status's phrase before refusing a header value: the 500
+      // the core sends instead would go out as "500 OK"
+      out.statusMessage = "";
+      throw e;
+    }
     out.end(body ?? undefined);
     return SENT;
   },
