@@ -63,6 +63,17 @@ await main({
         }),
         { status, headers },
       ),
+    // A body that fails before its first byte: Bun resets the connection having
+    // written nothing. Failed with no reason: given one, Bun prints it to stderr
+    // with a source excerpt (several lines that no Logger sees), for every drop.
+    dropConnection: () =>
+      new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.error();
+          },
+        }),
+      ),
     // a request came: from now on the connection's inactivity limit is idle_timeout
     // (a request that may have a body gets body_timeout first, in readBody)
     onRequest: (c) => {

@@ -6,6 +6,7 @@
 // does not give, so start-up says they are not enforced here.
 import type { GetConnInfo } from "hono/conninfo";
 import { DROPPED } from "../src/app.ts";
+import { escapeLogLine } from "../src/log.ts";
 import { main } from "../src/server.ts";
 import { StartupError } from "../src/route.ts";
 import { onGlobalErrorEvents } from "../src/stray-errors.ts";
@@ -86,7 +87,7 @@ await main({
         onListen() {},
         // a dropped request's body fails on purpose; anything else is a real error
         onError(error) {
-          if (error !== DROPPED) stderr(`mhttpd: ERROR: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          if (error !== DROPPED) stderr(escapeLogLine(`mhttpd: ERROR: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
           return new Response(null, { status: 500 });
         },
       },

@@ -52,7 +52,14 @@ const binding = {
     const length = body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
     const out = bindings(c).outgoing;
     if (body !== null) headers["content-length"] = String(length);
-    out.writeHead(status, headers);
+    try {
+      out.writeHead(status, headers);
+    } catch (e) {
+      // writeHead took the status's phrase before refusing a header value: the 500
+      // the core sends instead would go out as "500 OK"
+      out.statusMessage = "";
+      throw e;
+    }
     // node:http writes a head and a string body together in the body's encoding,
     // UTF-8: obs-text (U+0080-U+00FF) in a header must go out as its one byte, as
     // Bun and Deno send it, so such a body goes as bytes and the head as latin1

@@ -313,20 +313,26 @@ export function createApp(opts: HandlerOptions): App {
       return drop(c);
     }
     if (ctx.reply) {
-      if (logBytes) {
-        c.set("bytes", replyLength(ctx.reply));
-        c.set("status", ctx.reply.status);
-      }
+      // The access log's status and bytes are set only once the reply is built or
+      // written: a header the runtime refuses throws on the way, and the 500 sent
+      // instead is what must be logged.
       if (binding.writeReply) {
         const { status, body } = ctx.reply;
         const headers = replyHeaderRecord(ctx.reply, ctx.replyHeaders);
         // written now, so the draining middleware below cannot add it afterwards
         if (lifecycle.draining) headers["connection"] = "close";
-        return binding.writeReply(c, status, headers, body instanceof ArrayBuffer ? new Uint8Array(body) : body);
+        const written = binding.writeReply(c, status, headers, body instanceof ArrayBuffer ? new Uint8Array(body) : body);
+        if (logBytes) {
+          c.set("status", status);
+          c.set("bytes", replyLength(ctx.reply));
+        }
+        return written;
       }
       // the runtime's untyped Response is only ever needed for an empty ctype
       const byRuntime = untyped && ctx.reply.ctype === "" ? (status: number, bytes: Uint8Array, headers: Headers) => untyped(c, status, bytes, headers) : undefined;
-      return replyResponse(ctx.reply, ctx.replyHeaders, byRuntime);
+      const res = replyResponse(ctx.reply, ctx.replyHeaders, byRuntime);
+      if (logBytes) c.set("bytes", replyLength(ctx.reply));
+      return res;
     }
     logger.warn(`route ended without a reply for ${ctx.method} ${ctx.url}: sending 500`);
     return plain(500, "Internal Server Error\n");

@@ -250,7 +250,7 @@ export const PARAMS = {
     name: "access_log",
     type: "str",
     allowed: "off, common or json",
-    doc: "One line per request on stdout after the response (time, client, method, target, status, bytes, duration).",
+    doc: "One line per request on stdout after the response (time, client, method, target, status sent, bytes, duration); request fields escaped (common: as nginx's escape=default).",
     default: "off",
     schema: parsed((raw) => {
       const s = str(raw).toLowerCase();

@@ -5,7 +5,7 @@ import { createApp, type RuntimeBinding } from "./app.ts";
 import { parseCommandLine, usage } from "./cli.ts";
 import { resolveParams } from "./config.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { Logger } from "./log.ts";
+import { escapeLogLine, Logger } from "./log.ts";
 import type { ListenSocket, Params } from "./params.ts";
 import { loadRoute, setModuleImporter, StartupError } from "./route.ts";
 import { reportStrayErrors, type StrayKind } from "./stray-errors.ts";
@@ -53,6 +53,8 @@ export interface Platform {
   onStrayError(handler: (error: unknown, kind: StrayKind) => void): void;
   exit(code: number): never;
   stdout(line: string): void;
+  /** writes the line as it is: whatever may hold outside text goes through the
+   * Logger or escapeLogLine first (one event, one line) */
   stderr(line: string): void;
 }
 
@@ -96,7 +98,8 @@ export function tlsProblem(params: Params, sockets: ListenSocket[]): string | un
 
 export async function main(platform: Platform): Promise<void> {
   const fail = (msg: string): never => {
-    platform.stderr(`mhttpd: ${msg}`);
+    // a start-up error can quote a file's or a variable's bytes
+    platform.stderr(escapeLogLine(`mhttpd: ${msg}`));
     return platform.exit(1);
   };
   if (platform.importModule) setModuleImporter(platform.importModule);
