@@ -17,7 +17,8 @@ function clfTime(d: Date): string {
 
 /** What the handler knows of a request that the response object does not tell. */
 export interface AccessLogSources {
-  client(c: Context): string;
+  /** null: a trusted proxy forwarded something that is not an address */
+  client(c: Context): string | null;
   /** closed without a response (drop) */
   dropped(c: Context): boolean;
   /** body length of a route's reply, when the Response has no Content-Length */
@@ -38,7 +39,8 @@ export function accessLog(format: Exclude<AccessLogFormat, "off">, write: (lines
     await next();
     const ms = Math.round((performance.now() - start) * 1000) / 1000;
     const now = new Date();
-    const addr = normalizeIp(from.client(c));
+    const client = from.client(c);
+    const addr = client === null ? null : normalizeIp(client);
     const target = targetOf(c.req.url);
     // a dropped request has no status: the connection was closed without one
     const dropped = from.dropped(c);
@@ -48,7 +50,7 @@ export function accessLog(format: Exclude<AccessLogFormat, "off">, write: (lines
     const line =
       format === "json"
         ? JSON.stringify({ time: now.toISOString(), client: addr, method: c.req.method, target, status, bytes, duration_ms: ms })
-        : `${addr} - - [${clfTime(now)}] "${c.req.method} ${target} HTTP/1.1" ${status ?? "-"} ${bytes ?? "-"} ${ms}ms`;
+        : `${addr ?? "-"} - - [${clfTime(now)}] "${c.req.method} ${target} HTTP/1.1" ${status ?? "-"} ${bytes ?? "-"} ${ms}ms`;
     if (pending.push(line) === 1) setTimeout(flush, 0);
   };
 }
