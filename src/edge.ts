@@ -54,7 +54,8 @@ const PLATFORM_OWNED: Record<string, string> = {
 };
 
 function platformOwned(name: string): string | undefined {
-  return name.startsWith("tls_") ? "the platform terminates TLS" : PLATFORM_OWNED[name];
+  if (name.startsWith("tls_")) return "the platform terminates TLS";
+  return Object.hasOwn(PLATFORM_OWNED, name) ? PLATFORM_OWNED[name] : undefined;
 }
 
 /**

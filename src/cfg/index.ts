@@ -7,7 +7,7 @@
 import type { RequestContext } from "../context.ts";
 import { L_DBG } from "../log.ts";
 import { PARAMS, type ParamName } from "../params.ts";
-import { shvStore, varStore } from "../pv.ts";
+import { ownEntry, shvStore, varStore } from "../pv.ts";
 import { displayPath, EVENT_NAME, importUserModule, StartupError, type LoadedRoute, type RouteFunction } from "../route.ts";
 import { validateParam } from "../config.ts";
 import { compileBlock, type CompileEnv } from "./compile.ts";
@@ -62,7 +62,7 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
 
   for (const m of tree.modules) {
     const name = moduleName(m.name);
-    const spec = MODULES[name];
+    const spec = ownEntry(MODULES, name);
     if (!spec) throw new CfgSyntaxError(m.pos, `unknown module "${m.name}": mhttpd provides ${Object.keys(MODULES).join(", ")}`);
     if (spec.ignored) notes.push(`${at(m.pos)}: module ${name} is SIP only: loaded and ignored`);
     loaded.add(name);
@@ -76,7 +76,7 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
       notes.push(`${at(p.pos)}: modparam ${mod}.${p.name} ignored (SIP-only module)`);
       continue;
     }
-    const type = spec.params[p.name];
+    const type = ownEntry(spec.params, p.name);
     if (!type) throw new CfgSyntaxError(p.pos, `module ${mod} has no parameter "${p.name}" (known: ${Object.keys(spec.params).join(", ")})`);
     const given = typeof p.value === "number" ? "int" : "str";
     // an int parameter must be given as an int (Kamailio's modparam type rule); a
@@ -228,7 +228,7 @@ export async function loadCfgRoute(url: string): Promise<LoadedRoute> {
         if (!kemi) {
           throw new StartupError(`${displayPath(url)}: event_callback "${eventCallback}" needs a KEMI script: loadmodule "app_jsdt.so" and modparam("app_jsdt", "load", "file.js")`);
         }
-        const fn = kemi[eventCallback];
+        const fn = Object.hasOwn(kemi, eventCallback) ? kemi[eventCallback] : undefined;
         if (typeof fn !== "function") {
           const have = Object.keys(kemi).filter((k) => typeof kemi[k] === "function");
           throw new StartupError(`event_callback "${eventCallback}": no such function in ${program.kemiScript} (functions: ${have.join(", ") || "none"})`);
