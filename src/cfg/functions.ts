@@ -142,7 +142,7 @@ export const FUNCTIONS: Record<string, FunctionSpec> = {
 
 FUNCTIONS.sht_rm = {
   module: "htable",
-  doc: "sht_rm(table, key): remove the item; 1",
+  doc: "sht_rm(table, key): remove the item; 1 (-1 and an error log for an unknown table)",
   forms: [["fmt", "fmt"]],
   run(x, args, pos) {
     const name = fmt(args[0])(x.ctx);
@@ -157,7 +157,7 @@ FUNCTIONS.sht_rm = {
 
 FUNCTIONS.sht_reset = {
   module: "htable",
-  doc: "sht_reset(table): remove every item; 1",
+  doc: "sht_reset(table): remove every item; 1 (-1 and an error log for an unknown table)",
   forms: [["fmt"]],
   run(x, args, pos) {
     const name = fmt(args[0])(x.ctx);
