@@ -8,7 +8,7 @@
 // unknown (null), never the proxy. The proxy wrote that entry, so it is all we
 // know of the client; taking the proxy instead would let anyone behind it pass
 // an allowed_ips that admits the proxy.
-import { parseAddress, parsePeerAddress, type Address, type AddressMatcher } from "./ip.ts";
+import { normalizeIp, parseAddress, type Address, type AddressMatcher } from "./ip.ts";
 import { quote } from "./log.ts";
 
 export interface Client {
@@ -46,16 +46,14 @@ export function forwardedAddress(entry: string): Address | undefined {
  * address in X-Forwarded-For that is not a trusted proxy (the peer when every
  * entry is one); unknown when the entry to read is not an address. */
 export function clientAddress(peer: string, forwardedFor: string | null, trusted: AddressMatcher | undefined): Client {
-  if (!trusted || forwardedFor === null) return { address: peer };
-  const proxy = parsePeerAddress(peer);
-  if (!proxy || !trusted.has(proxy)) return { address: peer };
+  if (!trusted || forwardedFor === null || !trusted.includes(peer)) return { address: peer };
   const entries = forwardedFor.split(",");
   for (let i = entries.length - 1; i >= 0; i--) {
     const hop = forwardedAddress(entries[i]);
     if (!hop) {
       return {
         address: null,
-        unknown: `X-Forwarded-For entry ${quote(entries[i].replace(OWS, ""))} from trusted proxy ${proxy} is not an address`,
+        unknown: `X-Forwarded-For entry ${quote(entries[i].replace(OWS, ""))} from trusted proxy ${normalizeIp(peer)} is not an address`,
       };
     }
     if (!trusted.has(hop)) return { address: hop.toString() };

@@ -30,7 +30,7 @@ export function normalizeIp(addr: string): string {
  * RFC 4291 IPv6, no zone id), IPv4-mapped IPv6 as IPv4; undefined for anything else. */
 export function parseAddress(text: string): Address | undefined {
   if (text.length > MAX_TEXT) return undefined;
-  if (IPV4.test(text)) return ipaddr.IPv4.parse(text);
+  if (IPV4.test(text)) return new ipaddr.IPv4(text.split(".").map(Number));
   const m = IPV6_TEXT.exec(text);
   if (!m) return undefined;
   let v6 = text;
@@ -41,8 +41,12 @@ export function parseAddress(text: string): Address | undefined {
     const [a, b, c, d] = m[2].split(".").map(Number);
     v6 = `${m[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  if (!ipaddr.IPv6.isValid(v6)) return undefined;
-  const addr = ipaddr.IPv6.parse(v6);
+  let addr: ipaddr.IPv6;
+  try {
+    addr = ipaddr.IPv6.parse(v6);
+  } catch {
+    return undefined;
+  }
   return addr.isIPv4MappedAddress() ? addr.toIPv4Address() : addr;
 }
 
@@ -96,13 +100,23 @@ export function parseAllowedIps(list: string): string[] {
     .map(canonicalEntry);
 }
 
-/** 128 bits: IPv4 as its mapped IPv6 address */
-const wide = (addr: Address): ipaddr.IPv6 => (addr.kind() === "ipv4" ? (addr as ipaddr.IPv4).toIPv4MappedAddress() : (addr as ipaddr.IPv6));
+/** 128 bits: IPv4 as its mapped IPv6 address (built from the octets: ipaddr.js's
+ * toIPv4MappedAddress prints and parses the address again) */
+function wide(addr: Address): ipaddr.IPv6 {
+  if (addr.kind() === "ipv6") return addr as ipaddr.IPv6;
+  const [a, b, c, d] = (addr as ipaddr.IPv4).octets;
+  return new ipaddr.IPv6([0, 0, 0, 0, 0, 0xffff, (a << 8) | b, (c << 8) | d]);
+}
+
+/** peer addresses remembered per matcher: a client sends many requests from one
+ * address, and parsing one costs microseconds; emptied when full */
+const REMEMBERED = 1024;
 
 /** Whether an address is in a list from parseAllowedIps: the one matcher of
  * allowed_ips and trusted_proxies. */
 export class AddressMatcher {
   readonly #ranges: [ipaddr.IPv6, number][];
+  readonly #seen = new Map<string, boolean>();
 
   constructor(list: readonly string[]) {
     this.#ranges = list.map((entry) => {
@@ -127,7 +141,13 @@ export class AddressMatcher {
 
   /** a socket peer's address as the runtime reports it; false when it is none */
   includes(peer: string): boolean {
-    const addr = parsePeerAddress(peer);
-    return addr !== undefined && this.has(addr);
+    let known = this.#seen.get(peer);
+    if (known === undefined) {
+      const addr = parsePeerAddress(peer);
+      known = addr !== undefined && this.has(addr);
+      if (this.#seen.size >= REMEMBERED) this.#seen.clear();
+      this.#seen.set(peer, known);
+    }
+    return known;
   }
 }
