@@ -11,9 +11,9 @@ import { RequestContext, rawPath, targetOf } from "./context.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { headSize, readBody, StallWatch, type BodyResult } from "./limits.ts";
 import { KSR_EXIT, runWithKsr, setKsrEnvironment, type ContextStore } from "./ksr.ts";
-import type { Logger } from "./log.ts";
+import { quote, type Logger } from "./log.ts";
 import type { Params } from "./params.ts";
-import { AddressMatcher, normalizeIp } from "./ip.ts";
+import { AddressMatcher, normalizeIp, parsePeerAddress } from "./ip.ts";
 import { replyHeaderRecord, replyLength, replyResponse } from "./reply.ts";
 import { accessLog } from "./access-log.ts";
 import { urlFilter } from "./url-filter.ts";
@@ -279,7 +279,9 @@ export function createApp(opts: HandlerOptions): App {
     app.use(async (c, next) => {
       const addr = client(c as unknown as Exchange);
       if (addr !== null && allowed.includes(addr)) return next();
-      logger.dbg(addr === null ? `refused client: ${c.get("unknownClient")}` : `refused client ${normalizeIp(addr)}: not in allowed_ips`);
+      // a platform's address header (CF-Connecting-IP) can hold anything off the platform
+      const shown = addr === null ? "" : parsePeerAddress(addr) ? normalizeIp(addr) : quote(addr);
+      logger.dbg(addr === null ? `refused client: ${c.get("unknownClient")}` : `refused client ${shown}: not in allowed_ips`);
       return plain(403, "Forbidden\n", { connection: "close" });
     });
   }
