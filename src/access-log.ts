@@ -45,7 +45,8 @@ export function jsonLine(entry: Record<string, unknown>): string {
 
 /** What the handler knows of a request that the response object does not tell. */
 export interface AccessLogSources {
-  client(c: Context): string;
+  /** null: a trusted proxy forwarded something that is not an address */
+  client(c: Context): string | null;
   /** closed without a response (drop) */
   dropped(c: Context): boolean;
   /** body length of a route's reply, when the Response has no Content-Length */
@@ -66,7 +67,8 @@ export function accessLog(format: Exclude<AccessLogFormat, "off">, write: (lines
     await next();
     const ms = Math.round((performance.now() - start) * 1000) / 1000;
     const now = new Date();
-    const addr = normalizeIp(from.client(c));
+    const client = from.client(c);
+    const addr = client === null ? null : normalizeIp(client);
     const target = targetOf(c.req.url, c.req.raw.headers.get("host"));
     // a dropped request has no status: the connection was closed without one
     const dropped = from.dropped(c);
@@ -76,7 +78,7 @@ export function accessLog(format: Exclude<AccessLogFormat, "off">, write: (lines
     const line =
       format === "json"
         ? jsonLine({ time: now.toISOString(), client: addr, method: c.req.method, target, status, bytes, duration_ms: ms })
-        : `${escapeClf(addr)} - - [${clfTime(now)}] "${escapeClf(c.req.method)} ${escapeClf(target)} HTTP/1.1" ${status ?? "-"} ${bytes ?? "-"} ${ms}ms`;
+        : `${addr === null ? "-" : escapeClf(addr)} - - [${clfTime(now)}] "${escapeClf(c.req.method)} ${escapeClf(target)} HTTP/1.1" ${status ?? "-"} ${bytes ?? "-"} ${ms}ms`;
     if (pending.push(line) === 1) setTimeout(flush, 0);
   };
 }

@@ -6,15 +6,14 @@ import { Hono, type Context } from "hono";
 import type { GetConnInfo } from "hono/conninfo";
 import type { Result, Router } from "hono/router";
 import { HTTPException } from "hono/http-exception";
-import { ipRestriction } from "hono/ip-restriction";
-import { clientAddress, ipMatcher } from "./client-ip.ts";
+import { clientAddress } from "./client-ip.ts";
 import { isValidHost, RequestContext, rawPath, targetOf } from "./context.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { headSize, readBody, StallWatch, type BodyResult } from "./limits.ts";
 import { KSR_EXIT, runWithKsr, setKsrEnvironment, type ContextStore } from "./ksr.ts";
-import type { Logger } from "./log.ts";
+import { quote, type Logger } from "./log.ts";
 import type { Params } from "./params.ts";
-import { normalizeIp } from "./ip.ts";
+import { AddressMatcher, normalizeIp, parsePeerAddress } from "./ip.ts";
 import { replyHeaderRecord, replyLength, replyResponse } from "./reply.ts";
 import { accessLog } from "./access-log.ts";
 import { urlFilter } from "./url-filter.ts";
@@ -32,7 +31,7 @@ export interface Exchange {
 }
 
 /** What the handler remembers about a request for the access log and allowed_ips */
-type Vars = { client: string; dropped: boolean; bytes: number; status: number };
+type Vars = { client: string | null; unknownClient: string; dropped: boolean; bytes: number; status: number };
 
 export interface RuntimeBinding {
   /** "bun", "deno", "node", ... */
@@ -153,7 +152,7 @@ class RuntimeConn {
   private get remote() {
     return (this.#remote ??= this.app.binding.getConnInfo(this.c).remote);
   }
-  get remoteAddress(): string {
+  get remoteAddress(): string | null {
     return this.app.trusted ? this.app.client(this.c) : (this.remote.address ?? "");
   }
   get remotePort(): number | undefined {
@@ -177,8 +176,8 @@ class RuntimeConn {
 
 interface ConnSource {
   binding: RuntimeBinding;
-  trusted: ((ip: string) => boolean) | undefined;
-  client(c: Exchange): string;
+  trusted: AddressMatcher | undefined;
+  client(c: Exchange): string | null;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -243,17 +242,20 @@ export function createApp(opts: HandlerOptions): App {
   // Every request goes through the same handlers, so Hono needs neither the path
   // (a constant spares parsing the URL) nor a router that matches it.
   const app = new Hono<Env>({ getPath: () => "/", router: new EveryRequestRouter() });
-  const trusted = params.trusted_proxies.length > 0 ? ipMatcher(params.trusted_proxies) : undefined;
+  const trusted = params.trusted_proxies.length > 0 ? new AddressMatcher(params.trusted_proxies) : undefined;
   const routeMs = params.route_timeout * 1000;
   const stalls = new StallWatch(params.body_timeout * 1000, binding.timersPerRequest);
 
-  /** the peer address, or the one our trusted proxies forwarded for */
-  const client = (c: Exchange): string => {
+  /** the peer address, or the one our trusted proxies forwarded for; null when
+   * they forwarded something that is not an address (why: c.get("unknownClient")) */
+  const client = (c: Exchange): string | null => {
     let addr = c.get("client");
     if (addr === undefined) {
       const peer = binding.getConnInfo(c).remote.address ?? "";
-      addr = clientAddress(peer, trusted ? c.req.raw.headers.get("x-forwarded-for") : null, trusted);
+      const found = clientAddress(peer, trusted ? c.req.raw.headers.get("x-forwarded-for") : null, trusted);
+      addr = found.address;
       c.set("client", addr);
+      if (found.unknown) c.set("unknownClient", found.unknown);
     }
     return addr;
   };
@@ -285,12 +287,15 @@ export function createApp(opts: HandlerOptions): App {
   if (usesMiddleware) app.use(async (c, next) => refuseBadHost(c as unknown as Exchange) ?? next());
 
   if (params.allowed_ips.length > 0) {
-    app.use(
-      ipRestriction((c) => ({ remote: { address: client(c as unknown as Exchange) } }), { allowList: params.allowed_ips }, (remote) => {
-        logger.dbg(`refused client ${remote.addr}: not in allowed_ips`);
-        return plain(403, "Forbidden\n", { connection: "close" });
-      }),
-    );
+    const allowed = new AddressMatcher(params.allowed_ips);
+    app.use(async (c, next) => {
+      const addr = client(c as unknown as Exchange);
+      if (addr !== null && allowed.includes(addr)) return next();
+      // a platform's address header (CF-Connecting-IP) can hold anything off the platform
+      const shown = addr === null ? "" : parsePeerAddress(addr) ? normalizeIp(addr) : quote(addr);
+      logger.dbg(addr === null ? `refused client: ${c.get("unknownClient")}` : `refused client ${shown}: not in allowed_ips`);
+      return plain(403, "Forbidden\n", { connection: "close" });
+    });
   }
 
   if (params.url_match || params.url_skip) app.use(urlFilter(params.url_match, params.url_skip, logger));
@@ -435,7 +440,7 @@ export function createApp(opts: HandlerOptions): App {
       logger.dbg(`${c.req.method} ${rawPath(c.req.url)}: ${body.why}; the route is not run`);
       return plain(400, "Bad Request\n", { connection: "close" });
     }
-    logger.info(`${c.req.method} ${rawPath(c.req.url)} from ${client(c)}: ${body.why}: ${body.status}`);
+    logger.info(`${c.req.method} ${rawPath(c.req.url)} from ${client(c) ?? "an unknown client"}: ${body.why}: ${body.status}`);
     return body.status === 413
       ? plain(413, "Content Too Large\n", { connection: "close" })
       : plain(408, "Request Timeout\n", { connection: "close" });

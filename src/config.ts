@@ -42,7 +42,7 @@ export function resolveParams(sources: ConfigSources): Params {
   const route = sources.route ?? {};
   const label = sources.routeLabel ?? "the route's config";
   for (const key of Object.keys(route)) {
-    if (!(key in PARAMS)) {
+    if (!Object.hasOwn(PARAMS, key)) {
       throw new ConfigError(`unknown parameter "${key}" in ${label} (known: ${PARAM_NAMES.join(", ")})`);
     }
   }

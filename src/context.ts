@@ -8,8 +8,9 @@ import type { Logger } from "./log.ts";
 import type { Reply } from "./reply.ts";
 
 export interface ConnInfo {
-  /** peer address as the runtime reports it; normalized (no ::ffff:) by the context */
-  remoteAddress: string;
+  /** peer address as the runtime reports it, normalized (no ::ffff:) by the context;
+   * null when a trusted proxy forwarded something that is not an address */
+  remoteAddress: string | null;
   remotePort?: number;
   /** "HTTP/1.0" / "HTTP/1.1" when the runtime tells us; Bun and Deno do not */
   httpVersion?: string;
@@ -80,8 +81,9 @@ export class RequestContext {
     return this.conn.httpVersion ?? "HTTP/1.1";
   }
 
-  get srcip(): string {
-    return normalizeIp(this.conn.remoteAddress);
+  get srcip(): string | null {
+    const addr = this.conn.remoteAddress;
+    return addr === null ? null : normalizeIp(addr);
   }
 
   /** $mhttpd(url): the percent-decoded path without the query, as libmicrohttpd gives it. */

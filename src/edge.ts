@@ -3,7 +3,7 @@
 // process here: the platform listens, so the parameters about those are refused,
 // and the client's address is whatever the platform says it is.
 //
-//   export default createFetchHandler({ route, params: { allowed_ips: ["10.0.0.0/8"] } });
+//   export default createFetchHandler({ route, params: { allowed_ips: "10.0.0.0/8" } });
 //   Deno.serve(createFetchHandler({ route }).fetch);
 import type { Context } from "hono";
 import { createApp, type RuntimeBinding } from "./app.ts";
@@ -55,7 +55,8 @@ const PLATFORM_OWNED: Record<string, string> = {
 };
 
 function platformOwned(name: string): string | undefined {
-  return name.startsWith("tls_") ? "the platform terminates TLS" : PLATFORM_OWNED[name];
+  if (name.startsWith("tls_")) return "the platform terminates TLS";
+  return Object.hasOwn(PLATFORM_OWNED, name) ? PLATFORM_OWNED[name] : undefined;
 }
 
 /**

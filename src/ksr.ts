@@ -5,8 +5,8 @@
 // Kamailio's JavaScript and Lua engines do) forwards to the Ksr of the request
 // whose code is running, found through the adapter's async context store.
 import type { RequestContext } from "./context.ts";
-import { L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN, type Logger } from "./log.ts";
-import { lookupPv, PvError, type PvValue } from "./pv.ts";
+import { L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN, quote, type Logger } from "./log.ts";
+import { lookupPv, ownEntry, PvError, type PvValue } from "./pv.ts";
 import { queueReply, queueReplyHeader } from "./reply.ts";
 
 const NO_REQUEST = "no HTTP request is being processed";
@@ -74,7 +74,7 @@ class KsrPv {
   private write(pvn: string, value: PvValue): boolean {
     const pv = lookupPv(String(pvn));
     if (pv instanceof PvError || !pv.set) {
-      this.logger.err(`pv: cannot set ${pvn}: ${pv instanceof PvError ? pv.message : "read-only variable"}`, SCRIPT);
+      this.logger.err(`pv: cannot set ${quote(String(pvn))}: ${pv instanceof PvError ? pv.message : "read-only variable"}`, SCRIPT);
       return false;
     }
     pv.set(this.ctx, value);
@@ -181,7 +181,7 @@ export class Ksr {
   }
   /** KSR.log(level, msg): level is dbg|info|notice|warn|err|crit (any case); anything else logs as err. */
   log(level: string, msg: string): number {
-    this.logger.log(KEMI_LEVELS[String(level).toLowerCase()] ?? L_ERR, String(msg), SCRIPT);
+    this.logger.log(ownEntry(KEMI_LEVELS, String(level).toLowerCase()) ?? L_ERR, String(msg), SCRIPT);
     return 0;
   }
   /** Mark the request to be dropped when the route ends, without ending it now. */

@@ -47,7 +47,7 @@ export function parseLogLevel(raw: unknown): number {
     if (Number.isInteger(n) && n >= -5 && n <= 3) return n;
   } else if (typeof raw === "string") {
     const name = raw.trim().toLowerCase().replace(/^l_/, "");
-    if (name in LOG_LEVELS) return LOG_LEVELS[name as keyof typeof LOG_LEVELS];
+    if (Object.hasOwn(LOG_LEVELS, name)) return LOG_LEVELS[name as keyof typeof LOG_LEVELS];
   }
   throw new Error(`expected -5..3 or one of ${Object.keys(LOG_LEVELS).join(", ")}`);
 }
@@ -73,6 +73,24 @@ export function escapeLogLine(text: string): string {
 /** The inverse of escapeLogLine: for reading our logs back (and for the tests). */
 export function unescapeLogLine(line: string): string {
   return line.replace(/\\x([0-9a-f]{2})|\\u(202[89])/g, (_m, byte: string | undefined, sep: string | undefined) => String.fromCharCode(parseInt(byte ?? sep!, 16)));
+}
+
+/** A value from a request or a configuration, for a message: in double quotes,
+ * every character outside printable ASCII escaped (\n, \xHH, \u{H}), so that it
+ * stays on one line and cannot pass for anything else; cut past `max` characters. */
+export function quote(value: string, max = 200): string {
+  const cut = value.length > max;
+  let out = '"';
+  for (const ch of cut ? value.slice(0, max) : value) {
+    const c = ch.codePointAt(0)!;
+    if (c >= 0x20 && c < 0x7f) out += ch === '"' || ch === "\\" ? "\\" + ch : ch;
+    else if (c === 0x0a) out += "\\n";
+    else if (c === 0x0d) out += "\\r";
+    else if (c === 0x09) out += "\\t";
+    else if (c < 0x100) out += "\\x" + c.toString(16).padStart(2, "0");
+    else out += `\\u{${c.toString(16)}}`;
+  }
+  return cut ? `${out}"... (${value.length} characters)` : out + '"';
 }
 
 export type LogSink = (line: string) => void;

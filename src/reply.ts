@@ -141,7 +141,8 @@ export function replyLength(reply: Reply): number {
  * write the response themselves. mhttpd_reply's ctype wins over an added
  * Content-Type unless it is empty; an empty ctype and none added = no Content-Type. */
 export function replyHeaderRecord(reply: Reply, extra: [string, string][] | undefined): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+  // no prototype: a header named constructor or __proto__ is just a header
+  const out: Record<string, string | string[]> = Object.create(null);
   if (extra) {
     for (const [k, v] of extra) {
       const key = k.toLowerCase();

@@ -76,7 +76,8 @@ export async function importRouteModule(url: string): Promise<RouteModule> {
  * A missing name is a start-up error (the C module silently hangs every client instead). */
 export function resolveCallback(mod: RouteModule, eventCallback: string): RouteFunction {
   const name = eventCallback || "default";
-  const fn = mod.exports[name];
+  // a module namespace has no prototype, but a route object given to createFetchHandler does
+  const fn = Object.hasOwn(mod.exports, name) ? mod.exports[name] : undefined;
   if (typeof fn !== "function") {
     // sorted: runtimes list a module's exports in different orders
     const exported = Object.keys(mod.exports).filter((k) => typeof mod.exports[k] === "function").sort();

@@ -149,7 +149,7 @@ export function parseResponses(buf: Buffer, methods: string[] = []): RawResponse
       const c = l.indexOf(":");
       const k = l.slice(0, c).toLowerCase();
       const val = l.slice(c + 1).trim();
-      headers[k] = k in headers ? `${headers[k]}, ${val}` : val;
+      headers[k] = Object.hasOwn(headers, k) ? `${headers[k]}, ${val}` : val;
     }
     const status = Number(statusLine.split(" ")[1]);
     let p = end + 4;

@@ -170,6 +170,10 @@ describe("edge: on workerd (Cloudflare Workers runtime)", () => {
         bundle: true,
         format: "esm",
         platform: "neutral",
+        // as wrangler resolves packages for Workers: ipaddr.js has only a "main"
+        // field, which platform "neutral" does not read by default
+        conditions: ["workerd", "worker", "browser"],
+        mainFields: ["workerd", "browser", "module", "main"],
         // node: modules come from workerd's nodejs_compat
         external: ["node:*"],
         loader: { ".cfg": "text" },

@@ -20,7 +20,9 @@ interface Subst {
 const MAX_INCLUDE_DEPTH = 10;
 
 function env(name: string): string | undefined {
-  return (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[name];
+  const value = (globalThis as { process?: { env: Record<string, unknown> } }).process?.env[name];
+  // process.env inherits Object.prototype on Node: "constructor" is no variable
+  return typeof value === "string" ? value : undefined;
 }
 
 /** "/re/repl/flags" with any delimiter (the first character). */

@@ -95,7 +95,7 @@ export function ereToJs(ere: string): string {
           if (end < 0) throw new Error(`unterminated [${kind} in bracket expression`);
           const name = ere.slice(j + 2, end);
           if (kind === ":") {
-            if (!(name in CLASSES)) throw new Error(`unknown character class [:${name}:]`);
+            if (!Object.hasOwn(CLASSES, name)) throw new Error(`unknown character class [:${name}:]`);
             cls += CLASSES[name];
           } else cls += [...name].map(escapeChar).join("");
           j = end + 1;
