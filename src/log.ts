@@ -76,21 +76,14 @@ export function unescapeLogLine(line: string): string {
 }
 
 /** A value from a request or a configuration, for a message: in double quotes,
- * every character outside printable ASCII escaped (\n, \xHH, \u{H}), so that it
- * stays on one line and cannot pass for anything else; cut past `max` characters. */
+ * with `"` and `\` escaped by a backslash so that it cannot pass for the end of
+ * the quote or for another entry; cut past `max` characters. Control characters
+ * are left to the sink (escapeLogLine, where every line is escaped as it leaves):
+ * escaping them here too would escape the escapes. */
 export function quote(value: string, max = 200): string {
   const cut = value.length > max;
-  let out = '"';
-  for (const ch of cut ? value.slice(0, max) : value) {
-    const c = ch.codePointAt(0)!;
-    if (c >= 0x20 && c < 0x7f) out += ch === '"' || ch === "\\" ? "\\" + ch : ch;
-    else if (c === 0x0a) out += "\\n";
-    else if (c === 0x0d) out += "\\r";
-    else if (c === 0x09) out += "\\t";
-    else if (c < 0x100) out += "\\x" + c.toString(16).padStart(2, "0");
-    else out += `\\u{${c.toString(16)}}`;
-  }
-  return cut ? `${out}"... (${value.length} characters)` : out + '"';
+  const text = (cut ? value.slice(0, max) : value).replace(/["\\]/g, "\\$&");
+  return cut ? `"${text}"... (${value.length} characters)` : `"${text}"`;
 }
 
 export type LogSink = (line: string) => void;

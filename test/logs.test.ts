@@ -16,7 +16,7 @@ const EVENT_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (?:\[worker \d+\] )
 
 /** Common Log Format plus the duration, with the quoted request field escaped
  * as nginx's escape=default: no raw `"`, `\` or byte outside 0x20..0x7E in it. */
-const CLF_LINE = /^[0-9A-Fa-f.:]+ - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "(?:[^"\\\x00-\x1f\x7f-\uffff]|\\x[0-9A-F]{2})*" (?:\d{3}|-) (?:\d+|-) [\d.]+ms$/;
+const CLF_LINE = /^(?:[0-9A-Fa-f.:]+|-) - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "(?:[^"\\\x00-\x1f\x7f-\uffff]|\\x[0-9A-F]{2})*" (?:\d{3}|-) (?:\d+|-) [\d.]+ms$/;
 
 const LINE_BREAKERS = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/;
 

@@ -14,7 +14,7 @@ import { resolveParams } from "../src/config.ts";
 import { RequestContext } from "../src/context.ts";
 import { createFetchHandler } from "../src/edge.ts";
 import { Ksr } from "../src/ksr.ts";
-import { Logger, parseLogLevel, quote } from "../src/log.ts";
+import { escapeLogLine, Logger, parseLogLevel, quote } from "../src/log.ts";
 import { replyHeaderRecord } from "../src/reply.ts";
 import { compileError, makeRunner } from "./fixtures/cfg/_run.ts";
 
@@ -54,9 +54,9 @@ describe("KSR.pv with names that are JavaScript property names", () => {
     const { ksr, lines } = request();
     assert.equal(ksr.pv.get("$mhttpd(a\nb\u001b[0m\u00e9\u2028)"), null);
     assert.equal(lines.length, 1);
-    assert.match(lines[0], /unknown \$mhttpd attribute "a\\nb\\x1b\[0m\\xe9\\u\{2028\}" in "\$mhttpd\(a\\nb/);
+    assert.match(lines[0], /unknown \$mhttpd attribute "a\\x0ab\\x1b\[0m\u00e9\\u2028" in "\$mhttpd\(a\\x0ab/);
     assert.equal(ksr.pv.get("$nosuch\n(x)"), null);
-    assert.match(lines[1], /pv: invalid pseudo-variable name "\$nosuch\\n\(x\)"$/);
+    assert.match(lines[1], /pv: invalid pseudo-variable name "\$nosuch\\x0a\(x\)"$/);
   });
 
   it("headers, $var, $vn and $shv of those names are ordinary names", () => {
@@ -161,9 +161,10 @@ describe("parameters and callbacks named like JavaScript properties", () => {
 });
 
 describe("quote", () => {
-  it("keeps printable ASCII, escapes the rest, cuts long values", () => {
+  it("escapes the quote and the backslash, leaves controls to the log line's escaping, cuts long values", () => {
     assert.equal(quote('a "b" \\c'), '"a \\"b\\" \\\\c"');
-    assert.equal(quote("\r\n\t\u0000\u007f\u00a0\u{1f600}"), '"\\r\\n\\t\\x00\\x7f\\xa0\\u{1f600}"');
+    assert.equal(quote("\r\n\t\u0000\u007f\u00a0\u{1f600}"), '"\r\n\t\u0000\u007f\u00a0\u{1f600}"');
+    assert.equal(escapeLogLine(quote("a\nb\u0085")), '"a\\x0ab\\x85"');
     assert.equal(quote("x".repeat(300)), `"${"x".repeat(200)}"... (300 characters)`);
   });
 });
