@@ -17,7 +17,9 @@
 import { RE2JS } from "re2js";
 
 /** Why an ERE cannot run; the message names the construct and where it is. */
-export class EreError extends Error {}
+export class EreError extends Error {
+  override name = "EreError";
+}
 
 export interface EreMatcher {
   /** the ERE as written */

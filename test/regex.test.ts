@@ -6,6 +6,10 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import fc from "fast-check";
+import { compileEre, EreCache, EreError } from "../src/ere.ts";
+import { compileError, makeRunner } from "./fixtures/cfg/_run.ts";
+import { compileBacktrackingEre } from "./_ere-backtracking.ts";
 import { FIXTURES, RUNTIMES, rawRequest, runToExit, sleep, startServer, type RawResult, type Server } from "./_harness.ts";
 
 /** ([a-z0-9]+/?)* can split a run of letters in 2^n ways; a backtracking engine
@@ -97,3 +101,185 @@ for (const runtime of RUNTIMES) {
     });
   });
 }
+
+/** fast-check's seed: fixed so that every run checks the same cases;
+ * MHTTPD_FC_SEED=n explores others. A failure prints it with the counterexample. */
+const FC_SEED = Number(process.env.MHTTPD_FC_SEED ?? 20261130);
+
+function check<T>(property: fc.IProperty<T>, numRuns: number) {
+  const out = fc.check(property, { seed: FC_SEED, numRuns });
+  if (out.failed) assert.fail(`property failed with seed ${FC_SEED} (set MHTTPD_FC_SEED=${FC_SEED} to replay): ${fc.defaultReportMessage(out)}`);
+}
+
+describe("ERE semantics, as glibc's regcomp/regexec give them (C locale)", () => {
+  // [pattern, icase, subject, expected]; every expectation was read from glibc
+  // 2.36 (REG_EXTENDED | REG_NOSUB, REG_ICASE where marked) on these inputs
+  const cases: [string, boolean, string, boolean | "error"][] = [
+    ["[\\.]", false, "\\", true], // a backslash in a bracket is a member
+    ["^[]a]+$", false, "]a", true], // "]" first is a member
+    ["[^]a]", false, "]", false],
+    ["[]-a]", false, "^", true], // "]" can start a range
+    ["[a-]", false, "-", true],
+    ["[--/]", false, ".", true],
+    ["[a-z-9]", false, "-", "error"], // "-" after a range, not last
+    ["[z-a]", false, "a", "error"],
+    ["[[.a.]]", false, "a", true],
+    ["[[.-.]]", false, "-", true],
+    ["[[=a=]]", false, "a", true],
+    ["[[.hyphen.]]", false, "-", "error"], // no named collating elements in the C locale
+    ["[[=ab=]]", false, "a", "error"],
+    ["[[:word:]]", false, "a", "error"], // not a POSIX class
+    ["[[:alpha:]-z]", false, "-", "error"],
+    ["[[:alpha:]", false, "a", "error"],
+    ["\\d", false, "d", true], // an unknown escape is the character
+    ["\\d", true, "d", false], // ...but under REG_ICASE an escaped lower-case letter matches nothing
+    ["\\D", true, "d", true],
+    ["[Z-a]", true, "_", "error"], // REG_ICASE upper-cases the pattern: [Z-A]
+    ["[A-z]", true, "_", false],
+    ["[[:upper:]]", true, "a", true],
+    ["[[:lower:]]", true, "A", true],
+    ["abc", true, "AbC", true],
+    ["\u00e9", true, "\u00c9", false], // ASCII letters only
+    ["a{,3}", false, "", true],
+    ["a{,}", false, "b", true],
+    ["a{}", false, "a", "error"],
+    ["a{x", false, "a", "error"], // a "{" is always an interval in an ERE
+    ["{1}", false, "{1}", "error"],
+    ["a{2,1}", false, "a", "error"],
+    ["a}", false, "a}", true],
+    ["\\{", false, "{", true],
+    ["a**", false, "", true],
+    ["a+?", false, "", true],
+    ["a{1}{2}", false, "aa", true],
+    ["^*", false, "*", "error"],
+    ["a|*b", false, "b", "error"],
+    ["(*a)", false, "a", "error"],
+    ["\\b*", false, "", "error"],
+    ["(^)*", false, "x", true],
+    ["x(^a)", false, "xa", false],
+    ["a)", false, "a)", true], // an unmatched ")" is a literal
+    ["(a", false, "a", "error"],
+    ["a|", false, "b", true],
+    ["()", false, "", true],
+    ["", false, "x", true],
+    ["a\\", false, "a", "error"],
+    ["\\<a", false, "-a", true],
+    ["\\<a", false, "ba", false],
+    ["a\\>", false, "a-", true],
+    ["a\\>", false, "ab", false],
+    ["x\\`", false, "x", false],
+    ["\\'x", false, "x", false],
+    ["a$b", false, "a$b", false],
+    ["a.b", false, "a\nb", true], // no REG_NEWLINE: "." matches a newline
+    ["\\s", false, "\v", true],
+    ["\\S", false, "\u00a0", true], // [:space:] of the C locale is ASCII
+  ];
+  for (const [pattern, icase, subject, expected] of cases) {
+    it(`${JSON.stringify(pattern)}${icase ? " (icase)" : ""} on ${JSON.stringify(subject)}: ${expected}`, () => {
+      if (expected === "error") {
+        assert.throws(() => compileEre(pattern, icase), EreError);
+        return;
+      }
+      assert.equal(compileEre(pattern, icase).test(subject), expected);
+    });
+  }
+
+  it("refuses what RE2 cannot run, saying what and where", () => {
+    assert.throws(() => compileEre("(a)(b)\\2", false), /^EreError: back-reference \\2 at character 7 is not supported/);
+    assert.throws(() => compileEre("a{1001}", false), /interval \{1001\} at character 2: counts above 1000 are not supported/);
+    assert.throws(() => compileEre("((a{100}){100}){100}", false), /RE2 cannot run it: invalid repeat count/);
+    assert.throws(() => compileEre("(".repeat(1001) + ")".repeat(1001), false), /groups nested deeper than 1000/);
+    assert.throws(() => compileEre("ab[c", false), /unmatched \[ at character 3/);
+    assert.throws(() => compileEre("ab(c", false), /unmatched \( at character 3/);
+    assert.throws(() => compileEre("a{x}", false), /"\{" at character 2 does not start an interval/);
+  });
+});
+
+/** Small EREs from a grammar where the backtracking translation and glibc read
+ * the text the same way: no "{" outside an interval, no "-" between ranges, no
+ * escaped letters (REG_ICASE reads those its own way), one repetition per atom. */
+const ereArbitrary = fc.letrec<{ alt: string; seq: string; term: string; atom: string; bracket: string }>((tie) => ({
+  alt: fc.array(tie("seq"), { minLength: 1, maxLength: 3 }).map((seqs) => seqs.join("|")),
+  seq: fc.array(tie("term"), { minLength: 0, maxLength: 4 }).map((terms) => terms.join("")),
+  term: fc.oneof(
+    { weight: 4, arbitrary: fc.tuple(tie("atom"), fc.constantFrom("", "", "?", "*", "+", "{2}", "{1,}", "{0,2}", "{1,3}")).map(([a, q]) => a + q) },
+    { weight: 1, arbitrary: fc.constantFrom("^", "$", "\\b", "\\B", "\\<", "\\>") },
+  ),
+  atom: fc.oneof(
+    { weight: 5, arbitrary: fc.constantFrom("a", "b", "c", "A", "B", "0", "1", "-", "_", "/", ",", " ", "}", "]", "\\.", "\\*", "\\+", "\\?", "\\(", "\\)", "\\[", "\\{", "\\}", "\\|", "\\^", "\\$", "\\\\", "\\/") },
+    { weight: 2, arbitrary: fc.constantFrom(".", "\\w", "\\W", "\\s", "\\S") },
+    { weight: 2, arbitrary: tie("bracket") },
+    { weight: 2, depthSize: "small", arbitrary: tie("alt").map((a) => `(${a})`) },
+  ),
+  bracket: fc
+    .tuple(
+      fc.boolean(),
+      fc.boolean(),
+      fc.array(fc.constantFrom("a", "b", "c", "A", "0", ".", "*", "\\", "/", "|", "(", "{", "a-c", "A-C", "0-9", "[:alpha:]", "[:digit:]", "[:space:]", "[:punct:]", "[:upper:]", "[:lower:]", "[.a.]", "[=b=]"), { minLength: 1, maxLength: 4 }),
+      fc.boolean(),
+    )
+    .map(([negate, closeFirst, members, dashLast]) => `[${negate ? "^" : ""}${closeFirst ? "]" : ""}${members.join("")}${dashLast ? "-" : ""}]`),
+}));
+
+const subjectArbitrary = fc.string({ unit: fc.constantFrom("a", "b", "c", "A", "B", "C", "0", "1", "-", "_", "/", " ", "\n", ".", "*", "\\", "]", "[", "{", "}", "|", "(", ")", "^", "$", ",", "x"), maxLength: 10 });
+
+describe("ERE matching: property tests (fast-check)", () => {
+  it("agrees with the backtracking translation on small EREs, in both case modes", () => {
+    check(
+      fc.property(ereArbitrary.alt, fc.boolean(), fc.array(subjectArbitrary, { minLength: 1, maxLength: 6 }), (ere, icase, subjects) => {
+        const linear = compileEre(ere, icase);
+        const reference = compileBacktrackingEre(ere, icase);
+        for (const s of subjects) assert.equal(linear.test(s), reference.test(s), `${JSON.stringify(ere)}${icase ? " (icase)" : ""} on ${JSON.stringify(s)}`);
+      }),
+      1000,
+    );
+  });
+
+  it("any text as a pattern compiles or is refused with an EreError; a compiled one answers on any text", () => {
+    const anyText = fc.string({ unit: "binary", maxLength: 24 });
+    const eresh = fc.string({ unit: fc.constantFrom("(", ")", "[", "]", "{", "}", "\\", "^", "$", "|", "*", "+", "?", ".", "-", ",", ":", "=", "a", "1", "\u00e9", "\ud800"), maxLength: 16 });
+    check(
+      fc.property(fc.oneof(anyText, eresh), fc.boolean(), anyText, (ere, icase, text) => {
+        let m;
+        try {
+          m = compileEre(ere, icase);
+        } catch (err) {
+          assert.ok(err instanceof EreError, `${JSON.stringify(ere)}: ${String(err)}`);
+          return;
+        }
+        assert.equal(typeof m.test(text), "boolean");
+      }),
+      2000,
+    );
+  });
+});
+
+describe("patterns built at run time", () => {
+  it("are cached once per text, at most `capacity` of them, errors included", () => {
+    const cache = new EreCache(true, 8);
+    const first = cache.get("^a+$");
+    assert.equal(cache.get("^a+$"), first);
+    for (let i = 0; i < 100; i++) cache.get(`^/x${i}/(a|b)*$`);
+    for (let i = 0; i < 100; i++) assert.ok(cache.get(`(x)\\1${i}`) instanceof EreError);
+    assert.equal(cache.size, 8);
+    const m = cache.get("^/API/users$");
+    assert.ok(!(m instanceof Error) && m.test("/api/USERS"), "REG_ICASE, as =~");
+  });
+
+  it("a bad one is false and logs one line naming it, escaped (it may come from a request)", () => {
+    const run = makeRunner('$var(re) = "(a)\\\\1\\n\\x1b[31m";\nif ("aa" =~ $var(re)) { xinfo("matched"); }\nmhttpd_reply("200", "OK", "text/plain", "done");');
+    for (let i = 0; i < 2; i++) {
+      const r = run();
+      assert.equal(r.body, "done");
+      assert.ok(!r.logs.some((l) => /matched/.test(l)));
+      const errors = r.logs.filter((l) => /ERROR/.test(l));
+      assert.equal(errors.length, 1, errors.join("\n"));
+      assert.match(errors[0], /inline\.cfg:7: bad regular expression "\(a\)\\\\1\\n\\u001b\[31m": back-reference \\1 at character 4 is not supported/);
+    }
+  });
+
+  it("a bad literal is a start-up error at its file:line:column", () => {
+    assert.match(compileError('if ("x" =~ "^(a)\\\\1$") { exit; }') ?? "", /inline\.cfg:6:12: bad regular expression "\^\(a\)\\\\1\$": back-reference \\1 at character 5/);
+    assert.match(compileError('switch ($var(x)) { case /"a{2000}": exit; }') ?? "", /inline\.cfg:6:\d+: bad regular expression "a\{2000\}": interval \{2000\} at character 2: counts above 1000/);
+  });
+});
