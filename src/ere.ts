@@ -364,12 +364,6 @@ function parseBracket(chars: string[], i: number, icase: boolean): { ranges: Ran
   return { ranges: negate ? complement(set) : set, end: j };
 }
 
-/** The lazy DFA's memory budget for a pattern a request can choose (re2js's
- * default is 8 MiB, about 5 MB of heap measured once full: 64 cached patterns
- * could hold 300 MB). Past it re2js starts the DFA afresh or runs its NFA:
- * slower, still linear. */
-const REQUEST_PATTERN_DFA_BYTES = 256 * 1024;
-
 /** The budget lives in fields that re2js's typings declare but that are its
  * internals: if they change, the pattern keeps the default budget. */
 function capDfaMemory(re: RE2JS, bytes: number): void {
@@ -380,19 +374,29 @@ function capDfaMemory(re: RE2JS, bytes: number): void {
   }
 }
 
+export interface EreLimits {
+  /** the lazy DFA's memory budget (re2js's default: 8 MiB) */
+  dfaBytes?: number;
+  /** most instructions of the compiled program: time per character of text and memory grow with it */
+  maxProgramSize?: number;
+}
+
 /** Compile an ERE; `icase` as REG_ICASE. Throws an EreError saying why it cannot run. */
-export function compileEre(ere: string, icase: boolean, opts: { dfaBytes?: number } = {}): EreMatcher {
+export function compileEre(ere: string, icase: boolean, limits: EreLimits = {}): EreMatcher {
   const { source, lookbehind } = ereToRe2(ere, icase);
   let re: RE2JS;
   try {
     re = RE2JS.compile(source, RE2JS.DOTALL | (lookbehind ? RE2JS.LOOKBEHINDS : 0));
-    if (opts.dfaBytes !== undefined) capDfaMemory(re, opts.dfaBytes);
   } catch (err) {
     // what RE2 refuses beyond what the parser above checks, e.g. nested counts
     // whose product is above 1000; the message quotes the translated pattern
     const why = String((err as Error).message ?? err).replace(/^error parsing regexp: /, "");
     throw new EreError(`RE2 cannot run it: ${why}`);
   }
+  if (limits.maxProgramSize !== undefined && re.programSize() > limits.maxProgramSize) {
+    throw new EreError(`it compiles to ${re.programSize()} instructions, more than the ${limits.maxProgramSize} allowed for a pattern built at run time`);
+  }
+  if (limits.dfaBytes !== undefined) capDfaMemory(re, limits.dfaBytes);
   return { source: ere, test: (text) => re.test(text) };
 }
 
@@ -404,16 +408,29 @@ export function quotePattern(ere: string, max = 200): string {
   return ere.length > max ? `${quoted}... (${ere.length} characters)` : quoted;
 }
 
+/** What a pattern built at run time may cost. Its text may come from the
+ * request, so each cached pattern is bounded; re2js's own default DFA budget
+ * (8 MiB, about 5 MB of heap once full) would let 64 of them hold 300 MB.
+ * Past the DFA budget re2js starts the DFA afresh or runs its NFA: slower,
+ * still linear. Measured (test text 4 KB, patterns built to be costly): 64
+ * patterns at these limits hold about 25 MB. */
+export const RUN_TIME_PATTERN_LIMITS = {
+  /** longer ones are refused before parsing (and not cached: the key would be the text) */
+  maxLength: 4096,
+  maxProgramSize: 2000,
+  dfaBytes: 256 * 1024,
+  capacity: 64,
+} as const;
+
 /** Patterns built while a request runs (cfg `=~` with a variable on the right),
- * compiled once per distinct text. The text may come from the request, so the
- * cache holds at most `capacity` patterns (the oldest goes first); a pattern
- * that cannot run is kept too, with its error. */
+ * compiled once per distinct text and kept in a cache of at most `capacity`
+ * (the oldest goes first); a pattern that cannot run is kept too, with its error. */
 export class EreCache {
   private readonly entries = new Map<string, EreMatcher | EreError>();
 
   constructor(
     private readonly icase: boolean,
-    readonly capacity = 64,
+    readonly capacity: number = RUN_TIME_PATTERN_LIMITS.capacity,
   ) {}
 
   get size(): number {
@@ -421,10 +438,12 @@ export class EreCache {
   }
 
   get(ere: string): EreMatcher | EreError {
+    const { maxLength, maxProgramSize, dfaBytes } = RUN_TIME_PATTERN_LIMITS;
+    if (ere.length > maxLength) return new EreError(`it is ${ere.length} characters long, more than the ${maxLength} allowed for a pattern built at run time`);
     let entry = this.entries.get(ere);
     if (entry === undefined) {
       try {
-        entry = compileEre(ere, this.icase, { dfaBytes: REQUEST_PATTERN_DFA_BYTES });
+        entry = compileEre(ere, this.icase, { dfaBytes, maxProgramSize });
       } catch (err) {
         entry = err instanceof EreError ? err : new EreError(String((err as Error)?.message ?? err));
       }

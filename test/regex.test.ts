@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import { compileEre, EreCache, EreError } from "../src/ere.ts";
+import { compileEre, EreCache, EreError, RUN_TIME_PATTERN_LIMITS } from "../src/ere.ts";
 import { compileError, makeRunner } from "./fixtures/cfg/_run.ts";
 import { compileBacktrackingEre } from "./_ere-backtracking.ts";
 import { FIXTURES, RUNTIMES, rawRequest, runToExit, sleep, startServer, type RawResult, type Server } from "./_harness.ts";
@@ -264,6 +264,19 @@ describe("patterns built at run time", () => {
     assert.equal(cache.size, 8);
     const m = cache.get("^/API/users$");
     assert.ok(!(m instanceof Error) && m.test("/api/USERS"), "REG_ICASE, as =~");
+  });
+
+  it("are refused when long or large: each cached one stays small", () => {
+    const cache = new EreCache(false);
+    const long = cache.get("a".repeat(RUN_TIME_PATTERN_LIMITS.maxLength + 1));
+    assert.ok(long instanceof EreError);
+    assert.match(long.message, /is 4097 characters long, more than the 4096 allowed for a pattern built at run time/);
+    assert.equal(cache.size, 0, "not cached: its key would be the whole text");
+    const large = cache.get("(.*a.*){1000}");
+    assert.ok(large instanceof EreError);
+    assert.match(large.message, /compiles to \d+ instructions, more than the 2000 allowed/);
+    assert.ok(!(cache.get("(.*a.*){100}") instanceof Error), "a constant pattern has no such limit, nor does a smaller one");
+    assert.ok(compileEre("(.*a.*){1000}", false).test("a".repeat(1000)), "a pattern from the configuration has no such limit");
   });
 
   it("a bad one is false and logs one line naming it, escaped (it may come from a request)", () => {
