@@ -6,6 +6,7 @@ import * as v from "valibot";
 import { parseAllowedIps } from "./ip.ts";
 import type { AccessLogFormat } from "./access-log.ts";
 import { LOG_LEVELS, parseLogLevel } from "./log.ts";
+import type { EreMatcher } from "./ere.ts";
 import { parseUrlPattern } from "./url-filter.ts";
 
 /** Kamailio's declared modparam type: a cfg `modparam` must give this type. */
@@ -230,18 +231,18 @@ export const PARAMS = {
     default: [],
     schema: parsed((raw) => parseAllowedIps(str(raw))),
   }),
-  url_match: spec<RegExp | undefined>({
+  url_match: spec<EreMatcher | undefined>({
     name: "url_match",
     type: "str",
-    allowed: "a POSIX extended regular expression (case-sensitive), or empty",
+    allowed: "a POSIX extended regular expression (case-sensitive, no back-references), or empty",
     doc: "Only requests whose target (path and query) matches run the route; others get 404. As in xhttp.",
     default: undefined,
     schema: parsed((raw) => parseUrlPattern(str(raw))),
   }),
-  url_skip: spec<RegExp | undefined>({
+  url_skip: spec<EreMatcher | undefined>({
     name: "url_skip",
     type: "str",
-    allowed: "a POSIX extended regular expression (case-sensitive), or empty",
+    allowed: "a POSIX extended regular expression (case-sensitive, no back-references), or empty",
     doc: "Requests whose target matches get 404 without running the route; checked before url_match. As in xhttp.",
     default: undefined,
     schema: parsed((raw) => parseUrlPattern(str(raw))),

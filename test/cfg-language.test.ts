@@ -13,7 +13,7 @@ import { RequestContext } from "../src/context.ts";
 import { Logger } from "../src/log.ts";
 import { pathToFileURL } from "node:url";
 import { CFG_DIR } from "./fixtures/cfg/_run.ts";
-import { compileEre } from "../src/cfg/values.ts";
+import { compileEre } from "../src/ere.ts";
 import { htableMemory, ITEM_OVERHEAD, table } from "../src/cfg/htable.ts";
 import { compileError, evalBody, evalExpr, makeRunner } from "./fixtures/cfg/_run.ts";
 

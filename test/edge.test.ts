@@ -352,6 +352,13 @@ describe("edge: on workerd (Cloudflare Workers runtime)", () => {
       assert.equal((await get("/noreply", cfg)).responses[0].status, 500);
     });
 
+    it("matches =~ in linear time on workerd too (re2js in the bundle)", async () => {
+      const hostile = await get("/nested/" + "a".repeat(60) + "!", cfg);
+      assert.equal(hostile.responses.length, 1, "answered within the request's 5 s");
+      assert.match(hostile.responses[0].body.toString(), /^method=GET\nurl=\/nested\/a{60}!\n/);
+      assert.equal((await get("/nested/users/42", cfg)).responses[0].body.toString(), "nested\n");
+    });
+
     it("runs the hash and base64 transformations (node:crypto and node:buffer on first use)", async () => {
       const r = await get("/hash", cfg, "abc");
       assert.equal(r.responses[0].status, 200);
