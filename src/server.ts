@@ -7,7 +7,7 @@ import { resolveParams } from "./config.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { Logger } from "./log.ts";
 import type { ListenSocket, Params } from "./params.ts";
-import { loadRoute, setModuleImporter, StartupError } from "./route.ts";
+import { EXIT_CONFIG, EXIT_FAILURE, loadRoute, setModuleImporter, StartupError } from "./route.ts";
 import { supervise, WORKER_INDEX_ENV, WORKER_SOCKETS_ENV, type WorkerEvents, type WorkerHandle } from "./supervisor.ts";
 
 export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
@@ -46,6 +46,7 @@ export interface Platform {
   /** how route files and KEMI scripts are imported, where the runtime needs a step
    * first (Node: TypeScript support); without it, import() */
   importModule?(url: string): Promise<unknown>;
+  /** call `handler` with "SIGINT", "SIGTERM" or "SIGHUP" when one arrives */
   onSignals(handler: (signal: string) => void): void;
   exit(code: number): never;
   stdout(line: string): void;
@@ -59,6 +60,7 @@ export interface TlsFiles {
 }
 
 export const VERSION = "0.1.0";
+
 export const DEFAULT_ROUTE = new URL("../config/default.cfg", import.meta.url).href;
 
 export function fileUrl(path: string, cwd: string): string {
@@ -91,9 +93,9 @@ export function tlsProblem(params: Params, sockets: ListenSocket[]): string | un
 }
 
 export async function main(platform: Platform): Promise<void> {
-  const fail = (msg: string): never => {
+  const fail = (msg: string, code = EXIT_CONFIG): never => {
     platform.stderr(`mhttpd: ${msg}`);
-    return platform.exit(1);
+    return platform.exit(code);
   };
   if (platform.importModule) setModuleImporter(platform.importModule);
   try {
@@ -107,15 +109,35 @@ export async function main(platform: Platform): Promise<void> {
       return platform.exit(0);
     }
     const url = cli.routeFile ? fileUrl(cli.routeFile, platform.cwd) : DEFAULT_ROUTE;
-    const route = await loadRoute(url);
-    const params = resolveParams({ cli: cli.values, env: platform.env, route: route.config, routeLabel: route.label });
+    const route = await loadRoute(url, { defines: cli.defines });
+    const params = resolveParams({ cli: cli.values, cliOrigins: cli.origins, env: platform.env, route: route.config, routeLabel: route.label });
     // a worker's log lines say which worker wrote them (their stderr is shared)
     const workerTag = platform.env[WORKER_INDEX_ENV] === undefined ? undefined : `worker ${platform.env[WORKER_INDEX_ENV]}`;
     const logger = new Logger(params.debug, workerTag ? (line) => platform.stderr(line.replace(" ", ` [${workerTag}] `)) : platform.stderr);
     const fn = route.callback(params.event_callback);
     // workers > 1: this process supervises; the workers (MHTTPD_WORKER_INDEX set) serve
     const workerIndex = platform.env[WORKER_INDEX_ENV];
+    if (cli.foreground.length > 0 && workerIndex === undefined) {
+      logger.dbg(`${[...new Set(cli.foreground)].join(" ")} accepted and changes nothing: mhttpd always logs to stderr and stays in the foreground`);
+    }
     const workers = params.workers === "auto" ? Math.max(1, platform.cpus?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1) : params.workers;
+    if (cli.check) {
+      // what a start would check before binding: the TLS settings and files too
+      const sockets = listenSockets(params);
+      const tlsError = tlsProblem(params, sockets);
+      if (tlsError) return fail(tlsError);
+      if (sockets.some((s) => s.tls)) {
+        if (!platform.readTls) return fail(`TLS is not supported on ${platform.binding.name}`);
+        try {
+          await platform.readTls(params.tls_cert, params.tls_key);
+        } catch (e) {
+          return fail((e as Error).message);
+        }
+      }
+      // Kamailio's words for it (src/main.c), on stderr as there
+      platform.stderr("config file ok, exiting...");
+      return platform.exit(0);
+    }
     if (workerIndex === undefined && workers > 1) {
       if (!platform.spawnWorker || !platform.freePort) return fail(`workers ${workers}: this runtime's adapter cannot start worker processes`);
       await platform.prepareWorkers?.();
@@ -140,6 +162,8 @@ export async function main(platform: Platform): Promise<void> {
     // signal exits at once.
     let stopping = false;
     platform.onSignals((signal) => {
+      // as Kamailio's main process does (src/main.c): a hangup neither stops nor reloads
+      if (signal === "SIGHUP") return logger.info("SIGHUP received: ignored, as Kamailio does (restart to load a changed route)");
       // a worker stops on its supervisor's SIGTERM; Ctrl-C reaches the whole
       // process group, and the supervisor turns it into that SIGTERM
       if (workerIndex !== undefined && signal === "SIGINT") return;
@@ -185,11 +209,11 @@ export async function main(platform: Platform): Promise<void> {
       } catch (e) {
         await Promise.allSettled(listeners.map((l) => l.close()));
         const err = e as Error & { code?: string };
-        return fail(`cannot listen on ${socketUrl(socket, socket.port)}: ${err.code === "EADDRINUSE" || /in use/i.test(err.message) ? "address already in use" : err.message}`);
+        return fail(`cannot listen on ${socketUrl(socket, socket.port)}: ${err.code === "EADDRINUSE" || /in use/i.test(err.message) ? "address already in use" : err.message}`, EXIT_FAILURE);
       }
     }
   } catch (e) {
     if (e instanceof StartupError) return fail(e.message);
-    return fail(`start-up failed: ${(e as Error)?.stack ?? String(e)}`);
+    return fail(`start-up failed: ${(e as Error)?.stack ?? String(e)}`, EXIT_FAILURE);
   }
 }

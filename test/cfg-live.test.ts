@@ -281,23 +281,23 @@ for (const runtime of RUNTIMES) {
   describe(`cfg start-up on ${runtime}`, () => {
     it("a syntax error exits non-zero naming file:line:col", async () => {
       const r = await runToExit(runtime, [path.join(CFG, "bad-syntax.cfg")]);
-      assert.notEqual(r.code, 0);
+      assert.equal(r.code, 78, r.stderr);
       assert.match(r.stderr, /mhttpd: .*bad-syntax\.cfg:7:\d+: expected ";"/);
       assert.doesNotMatch(r.stdout, /listening/);
     });
     it("listen_port given as a string is refused, as in Kamailio", async () => {
       const r = await runToExit(runtime, [path.join(CFG, "bad-port-type.cfg")]);
-      assert.notEqual(r.code, 0);
+      assert.equal(r.code, 78, r.stderr);
       assert.match(r.stderr, /bad-port-type\.cfg:4:1: modparam\("microhttpd", "listen_port", \.\.\.\): the parameter is an integer, got a string "8280"/);
     });
     it("an unknown module is named", async () => {
       const r = await runToExit(runtime, [path.join(CFG, "bad-module.cfg")]);
-      assert.notEqual(r.code, 0);
+      assert.equal(r.code, 78, r.stderr);
       assert.match(r.stderr, /bad-module\.cfg:2:12: unknown module "tls\.so"/);
     });
     it("a missing event_callback function is a start-up error", async () => {
       const r = await runToExit(runtime, [path.join(REF, "configs", "kemi.cfg"), "--event-callback", "no_such_fn", "--listen-port", "0"]);
-      assert.notEqual(r.code, 0);
+      assert.equal(r.code, 78, r.stderr);
       assert.match(r.stderr, /event_callback "no_such_fn": no such function in .*kemi\.js \(functions: .*ksr_microhttpd_event/);
     });
   });
