@@ -109,8 +109,17 @@ export function parseCommandLine(argv: string[]): CommandLine {
     out.defines[name] = eq >= 0 ? spec.slice(eq + 1) : "";
   };
 
+  let optionsEnd = argv.length; // "--" ends the options, as in getopt: npx passes it on
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    if (i >= optionsEnd) {
+      setFile(arg);
+      continue;
+    }
+    if (arg === "--") {
+      optionsEnd = i + 1;
+      continue;
+    }
     /** the value of an option that takes one: the rest of `arg` after `at`, else the next argument */
     const valueAfter = (at: number, option: string): string => {
       if (at < arg.length) return arg.slice(at);

@@ -68,6 +68,9 @@ for (const runtime of RUNTIMES) {
         }
         const grouped = await runToExit(runtime, ["-cE", "-f", DEFINES, "--listen-port", String(port)]);
         assert.equal(grouped.code, 0, grouped.stderr);
+        // "--" ends the options, as getopt has it (npx passes it on)
+        const ended = await runToExit(runtime, ["-c", "--listen-port", String(port), "--", DEFINES]);
+        assert.equal(ended.code, 0, ended.stderr);
       });
     });
 
