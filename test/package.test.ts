@@ -148,16 +148,21 @@ describe("the npm package", () => {
     });
   }
 
-  it("runs a .cfg route and the default route from the installed package", async () => {
+  it("runs a .cfg route, the default route and an example copied out of the package (TypeScript)", async () => {
+    // as a user starts from one: Deno runs no TypeScript under node_modules
+    writeFileSync(path.join(consumer, "rest.ts"), readFileSync(path.join(consumer, "node_modules", "mhttpd", "examples", "rest.ts")));
     for (const runtime of RUNTIMES) {
       const command = COMMANDS.find(([r, label]) => r === runtime && !label.startsWith("npx"))![2];
-      const cfg = await startServer(runtime, [ROUTE, "-A", "WITH_SHOUT", "--listen-addr", "127.0.0.1", "--listen-port", "0"], { command, cwd: consumer });
-      const dflt = await startServer(runtime, ["--listen-addr", "127.0.0.1", "--listen-port", "0"], { command, cwd: consumer });
+      const local = ["--listen-addr", "127.0.0.1", "--listen-port", "0"];
+      const cfg = await startServer(runtime, [ROUTE, "-A", "WITH_SHOUT", ...local], { command, cwd: consumer });
+      const dflt = await startServer(runtime, local, { command, cwd: consumer });
+      const example = await startServer(runtime, ["rest.ts", ...local], { command, cwd: consumer });
       try {
         assert.equal((await httpRequest(cfg.port, "GET", "/")).responses[0]?.body.toString(), "hello, shouting\n", runtime);
         assert.equal((await httpRequest(dflt.port, "POST", "/x", { body: "hi" })).responses[0]?.body.toString(), "<html><body>OK</body></html>", runtime);
+        assert.equal((await httpRequest(example.port, "GET", "/api/users/2")).responses[0]?.body.toString(), '{"id":2,"name":"bob"}', runtime);
       } finally {
-        await Promise.all([cfg.stop(), dflt.stop()]);
+        await Promise.all([cfg.stop(), dflt.stop(), example.stop()]);
       }
     }
   });
