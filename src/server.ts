@@ -121,19 +121,21 @@ export async function main(platform: Platform): Promise<void> {
       logger.dbg(`${[...new Set(cli.foreground)].join(" ")} accepted and changes nothing: mhttpd always logs to stderr and stays in the foreground`);
     }
     const workers = params.workers === "auto" ? Math.max(1, platform.cpus?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1) : params.workers;
-    if (cli.check) {
-      // what a start would check before binding: the TLS settings and files too
-      const sockets = listenSockets(params);
-      const tlsError = tlsProblem(params, sockets);
-      if (tlsError) return fail(tlsError);
-      if (sockets.some((s) => s.tls)) {
-        if (!platform.readTls) return fail(`TLS is not supported on ${platform.binding.name}`);
-        try {
-          await platform.readTls(params.tls_cert, params.tls_key);
-        } catch (e) {
-          return fail((e as Error).message);
-        }
+    // The TLS settings and files are configuration too: checked here, before -c
+    // answers and before a supervisor starts workers that would each fail on them.
+    // (A worker's sockets are the supervisor's with the ports resolved: the same TLS.)
+    const tlsError = tlsProblem(params, listenSockets(params));
+    if (tlsError) return fail(tlsError);
+    let tls: TlsFiles | undefined;
+    if (listenSockets(params).some((s) => s.tls)) {
+      if (!platform.readTls) return fail(`TLS is not supported on ${platform.binding.name}`);
+      try {
+        tls = await platform.readTls(params.tls_cert, params.tls_key);
+      } catch (e) {
+        return fail((e as Error).message);
       }
+    }
+    if (cli.check) {
       // Kamailio's words for it (src/main.c), on stderr as there
       platform.stderr("config file ok, exiting...");
       return platform.exit(0);
@@ -188,18 +190,6 @@ export async function main(platform: Platform): Promise<void> {
     });
 
     const sockets = workerSockets ?? listenSockets(params);
-    const tlsError = tlsProblem(params, sockets);
-    if (tlsError) return fail(tlsError);
-    let tls: TlsFiles | undefined;
-    if (sockets.some((s) => s.tls)) {
-      if (!platform.readTls) return fail(`TLS is not supported on ${platform.binding.name}`);
-      try {
-        tls = await platform.readTls(params.tls_cert, params.tls_key);
-      } catch (e) {
-        return fail((e as Error).message);
-      }
-    }
-
     for (const socket of sockets) {
       if (stopping) break; // a signal came while starting: the exit is under way
       try {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { FIXTURES, RUNTIMES, httpRequest, runToExit, sleep, startServer, waitForLog } from "./_harness.ts";
+import { FIXTURES, ROOT, RUNTIMES, httpRequest, runToExit, runtimeCommand, sleep, startServer, waitForLog } from "./_harness.ts";
 
 const CFG = path.join(FIXTURES, "cfg");
 const DEFINES = path.join(CFG, "defines.cfg");
@@ -220,6 +220,28 @@ for (const runtime of RUNTIMES) {
         assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
         assert.match(r.stderr.trim(), cases[i][1]);
       });
+    });
+
+    // Deno's supervisor needs --allow-run to start the workers
+    const withWorkers = runtime === "deno" ? { command: [...runtimeCommand("deno").slice(0, -1), "--allow-run", path.join(ROOT, "adapters/deno.ts")] } : {};
+
+    it("with workers, a configuration error the workers would meet (a TLS file) stops the supervisor first, exit 78", async () => {
+      const r = await runToExit(runtime, [DEFINES, "--workers", "2", ...LOCAL, "--tls-cert", path.join(FIXTURES, "no-such.crt"), "--tls-key", path.join(FIXTURES, "no-such.key")], undefined, 20000, withWorkers);
+      assert.equal(r.code, 78, r.stderr);
+      assert.match(r.stderr.trim(), /^mhttpd: cannot read tls_cert .*no-such\.crt: no such file$/, "one line, from the supervisor");
+    });
+
+    it("with workers, the supervisor and the workers ignore SIGHUP and keep serving", async () => {
+      const srv = await startServer(runtime, [DEFINES, "--workers", "2", "--debug", "2", ...LOCAL], withWorkers);
+      try {
+        srv.proc.kill("SIGHUP");
+        await waitForLog(srv, /INFO: <core>: SIGHUP received: ignored, as Kamailio does/);
+        await sleep(200);
+        for (let i = 0; i < 4; i++) assert.equal((await httpRequest(srv.port, "GET", "/", { headers: { Connection: "close" } })).responses[0]?.status, 200);
+        assert.doesNotMatch(srv.stderr(), /worker \d \(pid \d+\) (exited|killed)/, "no worker stopped");
+      } finally {
+        assert.equal((await srv.stop("SIGTERM")).code, 0);
+      }
     });
 
     it("ignores SIGHUP with a log line, as Kamailio does, and keeps serving", async () => {
