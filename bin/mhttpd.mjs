@@ -49,8 +49,9 @@ if (wanted === undefined || wanted === running) {
 /** The adapter of this runtime, as it can load it. */
 async function adapter(runtime) {
   if (runtime === "bun") return import("../adapters/bun.ts");
-  // Deno runs no TypeScript under node_modules: there, the adapter built as JavaScript
-  if (runtime === "deno") return import(self.includes("/node_modules/") ? "../dist/deno.mjs" : "../adapters/deno.ts");
+  // Deno runs no TypeScript from an npm package: the package ships the adapter built as
+  // JavaScript only, a clone has its source
+  if (runtime === "deno") return import(existsSync(join(root, "adapters/deno.ts")) ? "../adapters/deno.ts" : "../dist/deno.mjs");
   // Node 20 runs no TypeScript: built by npm ci (prepare), npm run build or npm pack
   const built = join(root, "dist/node.mjs");
   if (!existsSync(built)) {

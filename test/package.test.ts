@@ -75,6 +75,8 @@ describe("the npm package", () => {
       assert.ok(tarballFiles.includes(file), `${file} in the tarball`);
     }
     assert.deepEqual(tarballFiles.filter((f) => /^(bench|test|scripts|\.ci|node_modules)\//.test(f)), []);
+    // Deno runs no TypeScript from an npm package: without the adapter's source, the command takes dist/deno.mjs
+    assert.ok(!tarballFiles.includes("adapters/deno.ts"), "adapters/deno.ts stays out");
     // what dist/deno.mjs loads when needed ships with it
     const chunks = tarballFiles.filter((f) => /^dist\/deno-.*\.mjs$/.test(f));
     assert.ok(chunks.length > 0, "the Deno adapter's chunks");
