@@ -8,7 +8,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { getConnInfo } from "hono/bun";
 import type { Server } from "bun";
-import { main } from "../src/server.ts";
+import { main, type Platform } from "../src/server.ts";
 import { WORKER_INDEX_ENV } from "../src/supervisor.ts";
 
 // ./workers.ts (node:child_process, node:net) and ./tls.ts (node:fs, node:crypto)
@@ -39,7 +39,13 @@ const bunSeconds = (s: number) => Math.min(255, Math.max(1, Math.ceil(s)));
 let idleSeconds = 60;
 let bodySeconds = 30;
 
-await main({
+/** Start mhttpd under Bun with this command line: `bun adapters/bun.ts ...` and the
+ * mhttpd command (bin/mhttpd.mjs) both come here. */
+export function startMhttpd(argv: string[] = process.argv.slice(2)): Promise<void> {
+  return main(bunPlatform(argv));
+}
+
+const bunPlatform = (argv: string[]): Platform => ({
   binding: {
     name: "bun",
     getConnInfo,
@@ -98,7 +104,7 @@ await main({
       );
     },
   },
-  argv: process.argv.slice(2),
+  argv,
   env: process.env,
   cwd: process.cwd(),
   readTls: async (cert, key) => (await import("./tls.ts")).readTls(cert, key),
@@ -146,8 +152,11 @@ await main({
     if (IS_WORKER) void loadWorkers().then((w) => w.onSupervisorGone(() => handler("SIGTERM")));
     process.on("SIGINT", () => handler("SIGINT"));
     process.on("SIGTERM", () => handler("SIGTERM"));
+    process.on("SIGHUP", () => handler("SIGHUP"));
   },
   exit: (code) => process.exit(code),
   stdout: (line) => process.stdout.write(line + "\n"),
   stderr: (line) => process.stderr.write(line + "\n"),
 });
+
+if (import.meta.main) await startMhttpd();

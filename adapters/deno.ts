@@ -7,7 +7,7 @@
 import type { GetConnInfo } from "hono/conninfo";
 import { DROPPED } from "../src/app.ts";
 import { escapeLogLine } from "../src/log.ts";
-import { main } from "../src/server.ts";
+import { main, type Platform } from "../src/server.ts";
 import { StartupError } from "../src/route.ts";
 import { onGlobalErrorEvents } from "../src/stray-errors.ts";
 import { WORKER_INDEX_ENV } from "../src/supervisor.ts";
@@ -59,7 +59,13 @@ const encoder = new TextEncoder();
 const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
 let warned = false;
 
-await main({
+/** Start mhttpd under Deno with this command line: `deno run ... adapters/deno.ts ...`
+ * and the mhttpd command (bin/mhttpd.mjs, through dist/deno.mjs) both come here. */
+export function startMhttpd(argv: string[] = Deno.args): Promise<void> {
+  return main(denoPlatform(argv));
+}
+
+const denoPlatform = (argv: string[]): Platform => ({
   binding: {
     name: "deno",
     // Deno's handler gets the connection info as its 2nd argument: Hono's getConnInfo reads it from env
@@ -72,7 +78,7 @@ await main({
       return local && { address: local.hostname, port: local.port };
     },
   },
-  argv: Deno.args,
+  argv,
   env: Deno.env.toObject(),
   cwd: Deno.cwd(),
   readTls: async (cert, key) => (await import("./tls.ts")).readTls(cert, key),
@@ -132,8 +138,12 @@ await main({
     if (IS_WORKER) onSupervisorGone(() => handler("SIGTERM"));
     Deno.addSignalListener("SIGINT", () => handler("SIGINT"));
     Deno.addSignalListener("SIGTERM", () => handler("SIGTERM"));
+    // Windows has no SIGHUP, and Deno throws when asked for it there
+    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", () => handler("SIGHUP"));
   },
   exit: (code) => Deno.exit(code),
   stdout: (line) => Deno.stdout.writeSync(encoder.encode(line + "\n")),
   stderr,
 });
+
+if (import.meta.main) await startMhttpd();

@@ -6,15 +6,17 @@ import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { AsyncLocalStorage } from "node:async_hooks";
 import cluster from "node:cluster";
+import { realpathSync } from "node:fs";
 import os from "node:os";
 import type { Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
+import { fileURLToPath } from "node:url";
 import { eachLine, freePort } from "./workers.ts";
 import type { RuntimeBinding } from "../src/app.ts";
 import type { BodyResult } from "../src/limits.ts";
 import type { ListenSocket, Params } from "../src/params.ts";
-import { main, type FetchHandler, type Listening, type TlsFiles } from "../src/server.ts";
+import { main, type FetchHandler, type Listening, type Platform, type TlsFiles } from "../src/server.ts";
 import { readTls } from "./tls.ts";
 
 const bindings = (c: { env: unknown }) => c.env as HttpBindings;
@@ -211,9 +213,15 @@ function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?:
   });
 }
 
-await main({
+/** Start mhttpd under Node with this command line: `node dist/node.mjs ...` and the
+ * mhttpd command (bin/mhttpd.mjs) both come here. */
+export function startMhttpd(argv: string[] = process.argv.slice(2)): Promise<void> {
+  return main(nodePlatform(argv));
+}
+
+const nodePlatform = (argv: string[]): Platform => ({
   binding,
-  argv: process.argv.slice(2),
+  argv,
   env: process.env,
   cwd: process.cwd(),
   readTls,
@@ -241,8 +249,23 @@ await main({
   onSignals(handler) {
     process.on("SIGINT", () => handler("SIGINT"));
     process.on("SIGTERM", () => handler("SIGTERM"));
+    process.on("SIGHUP", () => handler("SIGHUP"));
   },
   exit: (code) => process.exit(code),
   stdout: (line) => process.stdout.write(line + "\n"),
   stderr: (line) => process.stderr.write(line + "\n"),
 });
+
+/** This file (dist/node.mjs when built) is the program node was given, rather than a
+ * module the mhttpd command imported: Node 20 has no import.meta.main (22.18 has). */
+function isProgram(): boolean {
+  const main = (import.meta as { main?: boolean }).main;
+  if (main !== undefined) return main;
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isProgram()) await startMhttpd();

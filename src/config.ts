@@ -12,6 +12,8 @@ import { StartupError } from "./route.ts";
 
 export interface ConfigSources {
   cli?: Partial<Record<ParamName, unknown>>;
+  /** how each command-line value was given, for messages (default: its --flag) */
+  cliOrigins?: Partial<Record<ParamName, string>>;
   env?: Record<string, string | undefined>;
   /** parameters from the route (module `config` export or cfg modparams) */
   route?: Record<string, unknown>;
@@ -52,7 +54,7 @@ export function resolveParams(sources: ConfigSources): Params {
     const fromEnv = sources.env?.[envName(name)];
     let raw: unknown;
     let origin: string;
-    if (fromCli !== undefined) [raw, origin] = [fromCli, flagName(name)];
+    if (fromCli !== undefined) [raw, origin] = [fromCli, sources.cliOrigins?.[name] ?? flagName(name)];
     else if (fromEnv !== undefined) [raw, origin] = [fromEnv, envName(name)];
     else if (route[name] !== undefined) [raw, origin] = [route[name], label];
     else {

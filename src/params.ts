@@ -96,7 +96,7 @@ export function parseSeconds(raw: unknown, min: number, max: number): number {
   return n;
 }
 
-const sizeParam = (name: string, dflt: number, max: number, doc: string) =>
+const sizeParam = (name: string, dflt: number, max: number, doc: string): ParamSpec<number> =>
   spec<number>({
     name,
     // a modparam may give an int (bytes) or a str with a suffix ("64k")
@@ -107,7 +107,7 @@ const sizeParam = (name: string, dflt: number, max: number, doc: string) =>
     schema: parsed((raw) => parseSize(raw, 1, max)),
   });
 
-const timeParam = (name: string, dflt: number, doc: string, min = 0.05) =>
+const timeParam = (name: string, dflt: number, doc: string, min = 0.05): ParamSpec<number> =>
   spec<number>({
     name,
     // a modparam may give an int (seconds) or a str with a fraction ("0.5")
@@ -118,7 +118,33 @@ const timeParam = (name: string, dflt: number, doc: string, min = 0.05) =>
     schema: parsed((raw) => parseSeconds(raw, min, 86400)),
   });
 
-export const PARAMS = {
+/** Every parameter and the type of its validated value, written out: a reader sees
+ * them in one place, and JSR documents the package from written types. */
+export interface ParamTable {
+  listen_addr: ParamSpec<string>;
+  listen_port: ParamSpec<number>;
+  listen_socket: ParamSpec<ListenSocket[]>;
+  tls_cert: ParamSpec<string>;
+  tls_key: ParamSpec<string>;
+  event_callback: ParamSpec<string>;
+  allowed_ips: ParamSpec<string[]>;
+  max_body_size: ParamSpec<number>;
+  max_header_size: ParamSpec<number>;
+  header_timeout: ParamSpec<number>;
+  body_timeout: ParamSpec<number>;
+  idle_timeout: ParamSpec<number>;
+  route_timeout: ParamSpec<number>;
+  shutdown_timeout: ParamSpec<number>;
+  max_connections: ParamSpec<number>;
+  trusted_proxies: ParamSpec<string[]>;
+  url_match: ParamSpec<EreMatcher | undefined>;
+  url_skip: ParamSpec<EreMatcher | undefined>;
+  access_log: ParamSpec<AccessLogFormat>;
+  workers: ParamSpec<number | "auto">;
+  debug: ParamSpec<number>;
+}
+
+export const PARAMS: ParamTable = {
   listen_addr: spec<string>({
     name: "listen_addr",
     type: "str",
@@ -278,9 +304,9 @@ export const PARAMS = {
   }),
 };
 
-export type ParamName = keyof typeof PARAMS;
-export type Params = { [K in ParamName]: (typeof PARAMS)[K] extends ParamSpec<infer T> ? T : never };
+export type ParamName = keyof ParamTable;
+export type Params = { [K in ParamName]: ParamTable[K] extends ParamSpec<infer T> ? T : never };
 
 export const PARAM_NAMES = Object.keys(PARAMS) as ParamName[];
 
-export const isIPv4 = (s: string) => IPV4.test(s);
+export const isIPv4 = (s: string): boolean => IPV4.test(s);

@@ -14,7 +14,17 @@ export interface RouteModule {
   config: Record<string, unknown>;
 }
 
+/** A start-up that cannot go on because of the configuration: the command line, the
+ * environment, the route file, a parameter, the TLS files. Exits EXIT_CONFIG. */
 export class StartupError extends Error {}
+
+/** Exit status for a configuration error (sysexits.h EX_CONFIG): a restart cannot
+ * cure it, and a service manager can tell it from the rest (systemd:
+ * RestartPreventExitStatus=78). */
+export const EXIT_CONFIG = 78;
+/** Exit status for a start-up that failed otherwise (a port in use, a crash while
+ * starting), which a restart may cure. A clean stop exits 0. */
+export const EXIT_FAILURE = 1;
 
 /** How user modules (route files, KEMI scripts) are imported. Bun and Deno run
  * TypeScript themselves; the Node adapter sets one that turns TypeScript support
@@ -40,11 +50,17 @@ export interface LoadedRoute {
   callback(eventCallback: string): RouteFunction;
 }
 
-/** Load a route file by URL: a kamailio.cfg (by its .cfg extension) or a module. */
-export async function loadRoute(url: string): Promise<LoadedRoute> {
+/** Load a route file by URL: a kamailio.cfg (by its .cfg extension) or a module.
+ * `defines` (-A on the command line) are #!define lines, which only a .cfg has. */
+export async function loadRoute(url: string, opts: { defines?: Record<string, string> } = {}): Promise<LoadedRoute> {
+  const defines = opts.defines ?? {};
   if (/\.cfg$/i.test(url.replace(/[?#].*$/, ""))) {
     const { loadCfgRoute } = await import("./cfg/index.ts");
-    return loadCfgRoute(url);
+    return loadCfgRoute(url, defines);
+  }
+  const names = Object.keys(defines);
+  if (names.length > 0) {
+    throw new StartupError(`-A ${names[0]}: -A defines a #!define for a .cfg route's preprocessor; ${displayPath(url)} is a module, which has none`);
   }
   const mod = await importRouteModule(url);
   return {

@@ -7,7 +7,7 @@ import { resolveParams } from "./config.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { escapeLogLine, Logger } from "./log.ts";
 import type { ListenSocket, Params } from "./params.ts";
-import { loadRoute, setModuleImporter, StartupError } from "./route.ts";
+import { EXIT_CONFIG, EXIT_FAILURE, loadRoute, setModuleImporter, StartupError } from "./route.ts";
 import { reportStrayErrors, type StrayKind } from "./stray-errors.ts";
 import { supervise, WORKER_INDEX_ENV, WORKER_SOCKETS_ENV, type WorkerEvents, type WorkerHandle } from "./supervisor.ts";
 
@@ -47,6 +47,7 @@ export interface Platform {
   /** how route files and KEMI scripts are imported, where the runtime needs a step
    * first (Node: TypeScript support); without it, import() */
   importModule?(url: string): Promise<unknown>;
+  /** call `handler` with "SIGINT", "SIGTERM" or "SIGHUP" when one arrives */
   onSignals(handler: (signal: string) => void): void;
   /** errors no code catches (a route's unawaited rejection, a throw in its timer):
    * the runtime's default ends the process; the handler logs them instead */
@@ -65,6 +66,7 @@ export interface TlsFiles {
 }
 
 export const VERSION = "0.1.0";
+
 export const DEFAULT_ROUTE = new URL("../config/default.cfg", import.meta.url).href;
 
 export function fileUrl(path: string, cwd: string): string {
@@ -97,10 +99,10 @@ export function tlsProblem(params: Params, sockets: ListenSocket[]): string | un
 }
 
 export async function main(platform: Platform): Promise<void> {
-  const fail = (msg: string): never => {
+  const fail = (msg: string, code = EXIT_CONFIG): never => {
     // a start-up error can quote a file's or a variable's bytes
     platform.stderr(escapeLogLine(`mhttpd: ${msg}`));
-    return platform.exit(1);
+    return platform.exit(code);
   };
   if (platform.importModule) setModuleImporter(platform.importModule);
   try {
@@ -114,8 +116,8 @@ export async function main(platform: Platform): Promise<void> {
       return platform.exit(0);
     }
     const url = cli.routeFile ? fileUrl(cli.routeFile, platform.cwd) : DEFAULT_ROUTE;
-    const route = await loadRoute(url);
-    const params = resolveParams({ cli: cli.values, env: platform.env, route: route.config, routeLabel: route.label });
+    const route = await loadRoute(url, { defines: cli.defines });
+    const params = resolveParams({ cli: cli.values, cliOrigins: cli.origins, env: platform.env, route: route.config, routeLabel: route.label });
     // a worker's log lines say which worker wrote them (their stderr is shared)
     const workerTag = platform.env[WORKER_INDEX_ENV] === undefined ? undefined : `worker ${platform.env[WORKER_INDEX_ENV]}`;
     const logger = new Logger(params.debug, workerTag ? (line) => platform.stderr(line.replace(" ", ` [${workerTag}] `)) : platform.stderr);
@@ -123,7 +125,29 @@ export async function main(platform: Platform): Promise<void> {
     const fn = route.callback(params.event_callback);
     // workers > 1: this process supervises; the workers (MHTTPD_WORKER_INDEX set) serve
     const workerIndex = platform.env[WORKER_INDEX_ENV];
+    if (cli.foreground.length > 0 && workerIndex === undefined) {
+      logger.dbg(`${[...new Set(cli.foreground)].join(" ")} accepted and changes nothing: mhttpd always logs to stderr and stays in the foreground`);
+    }
     const workers = params.workers === "auto" ? Math.max(1, platform.cpus?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1) : params.workers;
+    // The TLS settings and files are configuration too: checked here, before -c
+    // answers and before a supervisor starts workers that would each fail on them.
+    // (A worker's sockets are the supervisor's with the ports resolved: the same TLS.)
+    const tlsError = tlsProblem(params, listenSockets(params));
+    if (tlsError) return fail(tlsError);
+    let tls: TlsFiles | undefined;
+    if (listenSockets(params).some((s) => s.tls)) {
+      if (!platform.readTls) return fail(`TLS is not supported on ${platform.binding.name}`);
+      try {
+        tls = await platform.readTls(params.tls_cert, params.tls_key);
+      } catch (e) {
+        return fail((e as Error).message);
+      }
+    }
+    if (cli.check) {
+      // Kamailio's words for it (src/main.c), on stderr as there
+      platform.stderr("config file ok, exiting...");
+      return platform.exit(0);
+    }
     if (workerIndex === undefined && workers > 1) {
       if (!platform.spawnWorker || !platform.freePort) return fail(`workers ${workers}: this runtime's adapter cannot start worker processes`);
       await platform.prepareWorkers?.();
@@ -148,6 +172,8 @@ export async function main(platform: Platform): Promise<void> {
     // signal exits at once.
     let stopping = false;
     platform.onSignals((signal) => {
+      // as Kamailio's main process does (src/main.c): a hangup neither stops nor reloads
+      if (signal === "SIGHUP") return logger.info("SIGHUP received: ignored, as Kamailio does (restart to load a changed route)");
       // a worker stops on its supervisor's SIGTERM; Ctrl-C reaches the whole
       // process group, and the supervisor turns it into that SIGTERM
       if (workerIndex !== undefined && signal === "SIGINT") return;
@@ -172,18 +198,6 @@ export async function main(platform: Platform): Promise<void> {
     });
 
     const sockets = workerSockets ?? listenSockets(params);
-    const tlsError = tlsProblem(params, sockets);
-    if (tlsError) return fail(tlsError);
-    let tls: TlsFiles | undefined;
-    if (sockets.some((s) => s.tls)) {
-      if (!platform.readTls) return fail(`TLS is not supported on ${platform.binding.name}`);
-      try {
-        tls = await platform.readTls(params.tls_cert, params.tls_key);
-      } catch (e) {
-        return fail((e as Error).message);
-      }
-    }
-
     for (const socket of sockets) {
       if (stopping) break; // a signal came while starting: the exit is under way
       try {
@@ -193,11 +207,11 @@ export async function main(platform: Platform): Promise<void> {
       } catch (e) {
         await Promise.allSettled(listeners.map((l) => l.close()));
         const err = e as Error & { code?: string };
-        return fail(`cannot listen on ${socketUrl(socket, socket.port)}: ${err.code === "EADDRINUSE" || /in use/i.test(err.message) ? "address already in use" : err.message}`);
+        return fail(`cannot listen on ${socketUrl(socket, socket.port)}: ${err.code === "EADDRINUSE" || /in use/i.test(err.message) ? "address already in use" : err.message}`, EXIT_FAILURE);
       }
     }
   } catch (e) {
     if (e instanceof StartupError) return fail(e.message);
-    return fail(`start-up failed: ${(e as Error)?.stack ?? String(e)}`);
+    return fail(`start-up failed: ${(e as Error)?.stack ?? String(e)}`, EXIT_FAILURE);
   }
 }

@@ -96,7 +96,7 @@ for (const runtime of RUNTIMES) {
 
     it("a back-reference in url_match is a start-up error naming the parameter, its source and value", async () => {
       const r = await runToExit(runtime, ["--url-match", "^/(a)\\1"]);
-      assert.equal(r.code, 1);
+      assert.equal(r.code, 78, "a configuration error exits 78 (EX_CONFIG)");
       assert.match(r.stderr.trim(), /^mhttpd: invalid url_match "\^\/\(a\)\\\\1" \(from --url-match\): back-reference \\1 at character 6 is not supported/);
     });
   });

@@ -223,11 +223,11 @@ async function loadKemi(file: string, pos: string): Promise<Record<string, unkno
 }
 
 /** The .cfg branch of loadRoute. */
-export async function loadCfgRoute(url: string): Promise<LoadedRoute> {
+export async function loadCfgRoute(url: string, predefined: Record<string, string> = {}): Promise<LoadedRoute> {
   const file = url.startsWith("file:") ? filePathOf(url) : url;
   let program: CfgProgram;
   try {
-    program = compileCfg(file);
+    program = compileCfg(file, { predefined });
   } catch (e) {
     if (e instanceof CfgSyntaxError) throw new StartupError(e.message);
     throw e;
