@@ -3,11 +3,10 @@
 // server makes one write per event-loop turn rather than one per request.
 // The method, target and client come from the request and can hold any byte: they
 // are escaped so that one request stays one line, its quoted field unambiguous.
-import type { Context, MiddlewareHandler } from "hono";
+import type { Exchange } from "./exchange.ts";
 import { normalizeIp } from "./ip.ts";
-import { targetOf } from "./context.ts";
-
-export type AccessLogFormat = "off" | "common" | "json";
+import type { AccessLogFormat } from "./params.ts";
+import { targetOf } from "./target.ts";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
@@ -43,42 +42,35 @@ export function jsonLine(entry: Record<string, unknown>): string {
   return JSON.stringify(entry).replace(JSON_LINE_BREAKERS, jsonEscape);
 }
 
-/** What the handler knows of a request that the response object does not tell. */
-export interface AccessLogSources {
-  /** null: a trusted proxy forwarded something that is not an address */
-  client(c: Context): string | null;
-  /** closed without a response (drop) */
-  dropped(c: Context): boolean;
-  /** body length of a route's reply, when the Response has no Content-Length */
-  bytes(c: Context): number | undefined;
-  /** status of a reply the adapter wrote itself (its Response is a marker) */
-  status(c: Context): number | undefined;
-}
-
-export function accessLog(format: Exclude<AccessLogFormat, "off">, write: (lines: string) => void, from: AccessLogSources): MiddlewareHandler {
+/** The access log: (exchange, its response) => the same response, with one line
+ * written once the response is decided (lines are batched per tick). */
+export function accessLogger(format: Exclude<AccessLogFormat, "off">, write: (lines: string) => void) {
   let pending: string[] = [];
   const flush = () => {
     const lines = pending;
     pending = [];
     write(lines.join("\n"));
   };
-  return async (c, next) => {
-    const start = performance.now();
-    await next();
+  const record = (x: Exchange, res: Response, start: number): void => {
     const ms = Math.round((performance.now() - start) * 1000) / 1000;
     const now = new Date();
-    const client = from.client(c);
+    const client = x.client;
     const addr = client === null ? null : normalizeIp(client);
-    const target = targetOf(c.req.url, c.req.raw.headers.get("host"));
+    // Host not checked yet when the request was refused before that: read around it
+    const target = targetOf(x.request.url, x.request.headers.get("host"));
     // a dropped request has no status: the connection was closed without one
-    const dropped = from.dropped(c);
-    const status = dropped ? null : (from.status(c) ?? c.res.status);
-    const length = c.res.headers.get("content-length");
-    const bytes = dropped ? null : length !== null ? Number(length) : (from.bytes(c) ?? null);
+    const status = x.dropped ? null : (x.status ?? res.status);
+    const length = res.headers.get("content-length");
+    const bytes = x.dropped ? null : length !== null ? Number(length) : (x.bytes ?? null);
     const line =
       format === "json"
-        ? jsonLine({ time: now.toISOString(), client: addr, method: c.req.method, target, status, bytes, duration_ms: ms })
-        : `${addr === null ? "-" : escapeClf(addr)} - - [${clfTime(now)}] "${escapeClf(c.req.method)} ${escapeClf(target)} HTTP/1.1" ${status ?? "-"} ${bytes ?? "-"} ${ms}ms`;
+        ? jsonLine({ time: now.toISOString(), client: addr, method: x.method, target, status, bytes, duration_ms: ms })
+        : `${addr === null ? "-" : escapeClf(addr)} - - [${clfTime(now)}] "${escapeClf(x.method)} ${escapeClf(target)} HTTP/1.1" ${status ?? "-"} ${bytes ?? "-"} ${ms}ms`;
     if (pending.push(line) === 1) setTimeout(flush, 0);
+  };
+  return (x: Exchange, res: Response | Promise<Response>, start: number): Response | Promise<Response> => {
+    if (res instanceof Promise) return res.then((r) => (record(x, r, start), r));
+    record(x, res, start);
+    return res;
   };
 }

@@ -6,7 +6,7 @@
 //   -f FILE, -c, -A NAME[=VALUE], -d (repeatable), -V/-v, -h, -E, -D...,
 //   --modparam=microhttpd:NAME:TYPE:VALUE, --debug=N
 // and the Kamailio options that mean nothing for an HTTP server are refused by name.
-import { ConfigError } from "./config.ts";
+import { ConfigError } from "./errors.ts";
 import { L_DBG, parseLogLevel } from "./log.ts";
 import { PARAMS, PARAM_NAMES, type ParamName } from "./params.ts";
 

@@ -8,7 +8,7 @@
 // came from and what is allowed.
 import * as v from "valibot";
 import { PARAMS, PARAM_NAMES, type ParamName, type Params } from "./params.ts";
-import { StartupError } from "./route.ts";
+import { ConfigError } from "./errors.ts";
 
 export interface ConfigSources {
   cli?: Partial<Record<ParamName, unknown>>;
@@ -24,7 +24,6 @@ export interface ConfigSources {
 export const envName = (name: ParamName) => `MHTTPD_${name.toUpperCase()}`;
 export const flagName = (name: ParamName) => `--${name.replace(/_/g, "-")}`;
 
-export class ConfigError extends StartupError {}
 
 function show(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : Array.isArray(value) ? JSON.stringify(value) : String(value);

@@ -4,10 +4,11 @@
 // everywhere at once. Every value goes through its valibot schema.
 import * as v from "valibot";
 import { parseAllowedIps } from "./ip.ts";
-import type { AccessLogFormat } from "./access-log.ts";
 import { LOG_LEVELS, parseLogLevel } from "./log.ts";
-import type { EreMatcher } from "./ere.ts";
-import { parseUrlPattern } from "./url-filter.ts";
+import { compileEre, type EreMatcher } from "./ere.ts";
+
+/** access_log: off, or one line per request in Common Log Format or as JSON */
+export type AccessLogFormat = "off" | "common" | "json";
 
 /** Kamailio's declared modparam type: a cfg `modparam` must give this type. */
 export type KamailioType = "int" | "str";
@@ -28,6 +29,11 @@ export interface ParamSpec<T> {
 
 function spec<T>(s: ParamSpec<T>): ParamSpec<T> {
   return s;
+}
+
+/** url_match / url_skip: the compiled ERE; throws an Error saying why it cannot run. */
+function urlPattern(raw: string): EreMatcher | undefined {
+  return raw === "" ? undefined : compileEre(raw, false);
 }
 
 /** A schema from a parser that returns the value or throws an Error whose message says why. */
@@ -263,7 +269,7 @@ export const PARAMS: ParamTable = {
     allowed: "a POSIX extended regular expression (case-sensitive, no back-references), or empty",
     doc: "Only requests whose target (path and query) matches run the route; others get 404. As in xhttp.",
     default: undefined,
-    schema: parsed((raw) => parseUrlPattern(str(raw))),
+    schema: parsed((raw) => urlPattern(str(raw))),
   }),
   url_skip: spec<EreMatcher | undefined>({
     name: "url_skip",
@@ -271,7 +277,7 @@ export const PARAMS: ParamTable = {
     allowed: "a POSIX extended regular expression (case-sensitive, no back-references), or empty",
     doc: "Requests whose target matches get 404 without running the route; checked before url_match. As in xhttp.",
     default: undefined,
-    schema: parsed((raw) => parseUrlPattern(str(raw))),
+    schema: parsed((raw) => urlPattern(str(raw))),
   }),
   access_log: spec<AccessLogFormat>({
     name: "access_log",

@@ -2,9 +2,10 @@
 // $var / $vn / $shv / $null. A name is parsed once into an accessor; both KEMI's
 // KSR.pv.* and the cfg compiler use the same accessors.
 import type { RequestContext } from "./context.ts";
+import type { PvValue } from "./ksr-api.ts";
 import { quote } from "./log.ts";
 
-export type PvValue = string | number | null;
+export type { PvValue };
 
 export interface Pv {
   /** the name as written, for messages */

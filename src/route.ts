@@ -1,10 +1,29 @@
-// Loading the user's route: a .ts/.js module whose default export (or the export
-// named by event_callback) is called as fn("microhttpd:request", KSR) per request.
-import type { Ksr } from "./ksr.ts";
+// Routes: what the pipeline runs per request, and loading a route module (a
+// .ts/.js module whose default export, or the export named by event_callback, is
+// called as fn("microhttpd:request", KSR) per request). A .cfg route is compiled by
+// src/cfg/; src/load-route.ts picks one or the other by the file's name.
+import type { RequestContext } from "./context.ts";
+import { StartupError } from "./errors.ts";
+import { EVENT_NAME, type KsrApi } from "./ksr-api.ts";
+import { ksrOf } from "./ksr.ts";
 
-export { EVENT_NAME } from "./ksr.ts";
+/** A KEMI route function, as the user writes it (the app_jsdt signature). */
+export type RouteFunction = (evname: string, ksr: KsrApi) => unknown;
 
-export type RouteFunction = (evname: string, ksr: Ksr) => unknown;
+/** What the pipeline runs per request. A .cfg route is compiled to one directly;
+ * a KEMI function is wrapped once, when loaded (kemiRoute). */
+export interface Route {
+  (ctx: RequestContext): unknown;
+  /** it is an `async function`: the global KSR must follow it across awaits from
+   * its first request */
+  readonly awaits?: boolean;
+}
+
+/** A KEMI function as a Route: it gets the event name and its request's KSR. */
+export function kemiRoute(fn: RouteFunction): Route {
+  const awaits = fn.constructor?.name === "AsyncFunction";
+  return Object.assign((ctx: RequestContext) => fn(EVENT_NAME, ksrOf(ctx)), { awaits });
+}
 
 export interface RouteModule {
   /** file URL of the module, for messages */
@@ -13,18 +32,6 @@ export interface RouteModule {
   /** the module's exported `config` object: parameter defaults for this route */
   config: Record<string, unknown>;
 }
-
-/** A start-up that cannot go on because of the configuration: the command line, the
- * environment, the route file, a parameter, the TLS files. Exits EXIT_CONFIG. */
-export class StartupError extends Error {}
-
-/** Exit status for a configuration error (sysexits.h EX_CONFIG): a restart cannot
- * cure it, and a service manager can tell it from the rest (systemd:
- * RestartPreventExitStatus=78). */
-export const EXIT_CONFIG = 78;
-/** Exit status for a start-up that failed otherwise (a port in use, a crash while
- * starting), which a restart may cure. A clean stop exits 0. */
-export const EXIT_FAILURE = 1;
 
 /** How user modules (route files, KEMI scripts) are imported. Bun and Deno run
  * TypeScript themselves; the Node adapter sets one that turns TypeScript support
@@ -47,17 +54,12 @@ export interface LoadedRoute {
   /** parameters the route file sets (a module's `config` export) */
   config: Record<string, unknown>;
   /** the per-request function, once the parameters are final (event_callback) */
-  callback(eventCallback: string): RouteFunction;
+  callback(eventCallback: string): Route;
 }
 
-/** Load a route file by URL: a kamailio.cfg (by its .cfg extension) or a module.
- * `defines` (-A on the command line) are #!define lines, which only a .cfg has. */
-export async function loadRoute(url: string, opts: { defines?: Record<string, string> } = {}): Promise<LoadedRoute> {
-  const defines = opts.defines ?? {};
-  if (/\.cfg$/i.test(url.replace(/[?#].*$/, ""))) {
-    const { loadCfgRoute } = await import("./cfg/index.ts");
-    return loadCfgRoute(url, defines);
-  }
+/** A route module's route: its `config` and its function (`defines`, -A on the
+ * command line, are for a .cfg's preprocessor: a module has none). */
+export async function loadModuleRoute(url: string, defines: Record<string, string> = {}): Promise<LoadedRoute> {
   const names = Object.keys(defines);
   if (names.length > 0) {
     throw new StartupError(`-A ${names[0]}: -A defines a #!define for a .cfg route's preprocessor; ${displayPath(url)} is a module, which has none`);
@@ -66,7 +68,7 @@ export async function loadRoute(url: string, opts: { defines?: Record<string, st
   return {
     label: `the config export of ${displayPath(url)}`,
     config: mod.config,
-    callback: (eventCallback) => resolveCallback(mod, eventCallback),
+    callback: (eventCallback) => kemiRoute(resolveCallback(mod, eventCallback)),
   };
 }
 

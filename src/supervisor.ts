@@ -7,7 +7,7 @@
 // started is the adapter's (Platform.spawnWorker); the rest is the same everywhere.
 import type { Logger } from "./log.ts";
 import type { ListenSocket } from "./params.ts";
-import { EXIT_CONFIG, EXIT_FAILURE } from "./route.ts";
+import { EXIT_CONFIG, EXIT_FAILURE } from "./errors.ts";
 
 /** set in a worker's environment: its index (0-based) */
 export const WORKER_INDEX_ENV = "MHTTPD_WORKER_INDEX";

@@ -3,24 +3,18 @@
 // query, like xhttp's $hu); skip is checked first. A request kept out gets 404
 // and the route never runs. Matched in linear time (src/ere.ts): the target is
 // the client's to choose.
-import type { MiddlewareHandler } from "hono";
-import { targetOf } from "./context.ts";
-import { compileEre, type EreMatcher } from "./ere.ts";
-import type { Logger } from "./log.ts";
+import type { EreMatcher } from "./ere.ts";
 
-/** The compiled ERE; throws an Error saying why the expression cannot run. */
-export function parseUrlPattern(raw: string): EreMatcher | undefined {
-  return raw === "" ? undefined : compileEre(raw, false);
-}
+export class UrlFilter {
+  constructor(
+    private readonly match: EreMatcher | undefined,
+    private readonly skip: EreMatcher | undefined,
+  ) {}
 
-export function urlFilter(match: EreMatcher | undefined, skip: EreMatcher | undefined, logger: Logger): MiddlewareHandler {
-  return (c, next) => {
-    const target = targetOf(c.req.url);
-    const skipped = skip !== undefined && skip.test(target);
-    if (skipped || (match && !match.test(target))) {
-      logger.dbg(`url filter: ${target} is kept out (${skipped ? "url_skip" : "url_match"}): 404`);
-      return Promise.resolve(c.text("Not Found\n", 404));
-    }
-    return next();
-  };
+  /** which parameter keeps the target out, or undefined when it may pass */
+  refuses(target: string): "url_skip" | "url_match" | undefined {
+    if (this.skip !== undefined && this.skip.test(target)) return "url_skip";
+    if (this.match !== undefined && !this.match.test(target)) return "url_match";
+    return undefined;
+  }
 }

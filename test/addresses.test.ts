@@ -111,7 +111,7 @@ describe("allowed_ips / trusted_proxies lists", () => {
       assert.equal(plain.includes(ip), inside, ip);
     }
     // the same two answers from both lists of a fetch handler
-    const route = (_e: string, ksr: import("../src/ksr.ts").KsrApi) => ksr.microhttpd.mhttpd_reply(200, "OK", "text/plain", String(ksr.pv.get("$mhttpd(srcip)")));
+    const route = (_e: string, ksr: import("../src/ksr-api.ts").KsrApi) => ksr.microhttpd.mhttpd_reply(200, "OK", "text/plain", String(ksr.pv.get("$mhttpd(srcip)")));
     const allowed = createFetchHandler({ route, params: { allowed_ips: "::ffff:10.0.0.0/104" } });
     const behind = createFetchHandler({ route, params: { trusted_proxies: "::ffff:10.0.0.0/104" } });
     const from = (h: typeof allowed, peer: string, xff?: string) =>

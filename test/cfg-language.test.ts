@@ -562,7 +562,7 @@ describe("KEMI from a .cfg", () => {
     const route = await loadCfgRoute(pathToFileURL(path.join(CFG_DIR, "kemi-ts.cfg")).href);
     assert.equal(route.config.event_callback, "on_request");
     const ctx = ctxFor("/k");
-    await route.callback("on_request")("microhttpd:request", ctx.ksr);
+    await route.callback("on_request")(ctx);
     assert.equal(ctx.reply?.body, "microhttpd:request /k");
     assert.throws(() => route.callback("nope"), /event_callback "nope": no such function in .*kemi-route\.ts \(functions: on_request\)/);
   });

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { decodePath } from "../src/context.ts";
+import { decodePath } from "../src/target.ts";
 import { FIXTURES, httpRequest, rawRequest, RUNTIMES, runToExit, sleep, startServer, type Runtime, type Server } from "./_harness.ts";
 
 const REF = path.join(FIXTURES, "reference");

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { parseCommandLine } from "../src/cli.ts";
-import { ConfigError } from "../src/config.ts";
+import { ConfigError } from "../src/errors.ts";
 
 const seed = Number(process.env.MHTTPD_FC_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const params = { seed, numRuns: 500 };

@@ -2,8 +2,9 @@
 // test/addresses.test.ts).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, resolveParams } from "../src/config.ts";
-import { StallWatch } from "../src/limits.ts";
+import { resolveParams } from "../src/config.ts";
+import { ConfigError } from "../src/errors.ts";
+import { StallWatch } from "../src/pipeline/body.ts";
 import { parseSeconds, parseSize } from "../src/params.ts";
 import { sleep } from "./_harness.ts";
 

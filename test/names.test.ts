@@ -145,12 +145,16 @@ describe("parameters and callbacks named like JavaScript properties", () => {
   });
 
   it("reply headers named like properties are headers like any other", () => {
-    const reply = { status: 200, reason: "OK", ctype: "text/plain", body: "x" } as Parameters<typeof replyHeaderRecord>[0];
-    const record = replyHeaderRecord(reply, [
-      ["constructor", "c"],
-      ["toString", "t"],
-      ["__proto__", "p"],
-    ]);
+    const reply = { status: 200, ctype: "text/plain", body: "x" };
+    const record = replyHeaderRecord({
+      reply,
+      headers: [
+        ["constructor", "c"],
+        ["toString", "t"],
+        ["__proto__", "p"],
+      ],
+      close: false,
+    });
     assert.deepEqual(Object.entries(record), [
       ["constructor", "c"],
       ["tostring", "t"],

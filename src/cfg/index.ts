@@ -8,7 +8,9 @@ import type { RequestContext } from "../context.ts";
 import { L_DBG } from "../log.ts";
 import { PARAMS, type ParamName } from "../params.ts";
 import { ownEntry, shvStore, varStore } from "../pv.ts";
-import { displayPath, EVENT_NAME, importUserModule, StartupError, type LoadedRoute, type RouteFunction } from "../route.ts";
+import { EVENT_NAME } from "../ksr-api.ts";
+import { displayPath, importUserModule, kemiRoute, type LoadedRoute, type Route, type RouteFunction } from "../route.ts";
+import { StartupError } from "../errors.ts";
 import { validateParam } from "../config.ts";
 import { compileBlock, type CompileEnv } from "./compile.ts";
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
@@ -31,7 +33,7 @@ export interface CfgProgram {
   /** the route's parameters: microhttpd modparams and debug= */
   config: Record<string, unknown>;
   /** the compiled event_route[microhttpd:request], when the file has one */
-  event?: RouteFunction;
+  event?: Route;
   /** modparam("app_jsdt", "load", ...), resolved against the cfg's directory */
   kemiScript?: string;
   loaded: Set<string>;
@@ -182,8 +184,7 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
     const run = main;
     let pending: string[] | null = notes.length ? notes : null;
     const x: Exec = { ctx: IDLE, flags: 0, ret: 1, depth: 0, maxWhile };
-    program.event = (_evname, ksr) => {
-      const ctx = ksr.ctx!;
+    program.event = (ctx) => {
       if (pending) {
         for (const n of pending) ctx.logger.log(L_DBG, n, "<core>");
         pending = null;
@@ -236,7 +237,7 @@ export async function loadCfgRoute(url: string, predefined: Record<string, strin
   return {
     label: `the modparams of ${displayPath(url)}`,
     config: program.config,
-    callback(eventCallback: string): RouteFunction {
+    callback(eventCallback: string): Route {
       if (eventCallback) {
         if (!kemi) {
           throw new StartupError(`${displayPath(url)}: event_callback "${eventCallback}" needs a KEMI script: loadmodule "app_jsdt.so" and modparam("app_jsdt", "load", "file.js")`);
@@ -246,7 +247,7 @@ export async function loadCfgRoute(url: string, predefined: Record<string, strin
           const have = Object.keys(kemi).filter((k) => typeof kemi[k] === "function");
           throw new StartupError(`event_callback "${eventCallback}": no such function in ${program.kemiScript} (functions: ${have.join(", ") || "none"})`);
         }
-        return (evname, ksr) => (fn as RouteFunction)(evname, ksr);
+        return kemiRoute(fn as RouteFunction);
       }
       if (!program.event) throw new StartupError(`${displayPath(url)}: no event_route[${EVENT_ROUTE}] block (and no event_callback for a KEMI script)`);
       return program.event;
