@@ -17,6 +17,10 @@
 // SERVER is runtime:variant (variants: bare, hono, mhttpd, mhttpd-cfg), then
 // optionally mhttpd's own arguments, in one shell word:
 //   node bench/interleave.mjs --workload hello50 deno:bare deno:hono deno:mhttpd "deno:mhttpd --max-header-size 64k"
+// An mhttpd variant may name another source tree with @DIR (a checkout of another
+// commit, with its node_modules and, for Node, its dist/ built): a before/after
+// of a change, side by side:
+//   node bench/interleave.mjs bun:bare bun:mhttpd@/tmp/before bun:mhttpd
 import os from "node:os";
 import { ALL_RUNTIMES, ALL_VARIANTS, WORKLOADS, cpuSeconds, have, median, parseWrk, ratioInterval, startServer, wrk } from "./lib.mjs";
 
@@ -43,10 +47,11 @@ for (let i = 0; i < argv.length; i++) {
   else if (a.startsWith("--")) usage(`unknown option ${a}`);
   else {
     const [spec, ...extra] = a.trim().split(/\s+/);
-    const [runtime, variant] = spec.split(":");
+    const [kind, root] = spec.split("@");
+    const [runtime, variant] = kind.split(":");
     if (!ALL_RUNTIMES.includes(runtime) || !ALL_VARIANTS.includes(variant)) usage(`${spec}: expected runtime:variant, runtime one of ${ALL_RUNTIMES}, variant one of ${ALL_VARIANTS}`);
-    if (extra.length > 0 && !variant.startsWith("mhttpd")) usage(`${a}: only mhttpd takes arguments`);
-    o.servers.push({ label: a.trim(), runtime, variant, extra });
+    if ((extra.length > 0 || root) && !variant.startsWith("mhttpd")) usage(`${a}: only mhttpd takes arguments or another tree`);
+    o.servers.push({ label: a.trim(), runtime, variant, extra, root });
   }
 }
 const wl = WORKLOADS[o.workload];
@@ -63,7 +68,7 @@ const stopAll = () => Promise.all(started.map((s) => s.stop()));
 process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
 try {
   for (const s of o.servers) {
-    const server = await startServer(s.runtime, s.variant, wl.server, pin, 30000, false, s.extra);
+    const server = await startServer(s.runtime, s.variant, wl.server, pin, 30000, false, s.extra, s.root);
     if (!server.ok) throw new Error(`${s.label} did not start: ${server.out.trim().slice(-400)}`);
     started.push(server);
     Object.assign(s, { server, rps: [], requests: 0, cpu: 0 });

@@ -34,7 +34,8 @@ export function have(cmd) {
 
 // ---------------------------------------------------------------- servers
 /** The command that starts a server; it prints "... listening on http://..." when ready. */
-export function serverCommand(runtime, variant, workload, port) {
+/** `root`: the source tree whose mhttpd runs (another checkout: an A/B of two commits) */
+export function serverCommand(runtime, variant, workload, port, root = ROOT) {
   const srv = (f) => path.join(BENCH, "servers", f);
   const route = (ext) => path.join(BENCH, "routes", `${workload}.${ext}`);
   const listen = ["--listen-addr", "127.0.0.1", "--listen-port", String(port)];
@@ -43,9 +44,9 @@ export function serverCommand(runtime, variant, workload, port) {
   const node = [process.execPath];
   const tsx = [process.execPath, "--import", "tsx"];
   const mhttpd = (ext) =>
-    runtime === "bun" ? [...bun, path.join(ROOT, "adapters/bun.ts"), route(ext), ...listen]
-    : runtime === "deno" ? [...deno, path.join(ROOT, "adapters/deno.ts"), route(ext), ...listen]
-    : [...node, path.join(ROOT, "dist/node.mjs"), route(ext), ...listen]; // built at start (scripts/build-node.mjs)
+    runtime === "bun" ? [...bun, path.join(root, "adapters/bun.ts"), route(ext), ...listen]
+    : runtime === "deno" ? [...deno, path.join(root, "adapters/deno.ts"), route(ext), ...listen]
+    : [...node, path.join(root, "dist/node.mjs"), route(ext), ...listen]; // built at start (scripts/build-node.mjs)
   switch (variant) {
     case "bare":
     case CONTROL:
@@ -77,9 +78,9 @@ export function freePort() {
 
 /** Start a server pinned to CPU 0; resolves once it printed its listening line.
  * `extraArgs` go after the server's own (mhttpd: parameters such as --max-header-size 64k). */
-export async function startServer(runtime, variant, workload, pin, timeoutMs = 30000, keepStderr = false, extraArgs = []) {
+export async function startServer(runtime, variant, workload, pin, timeoutMs = 30000, keepStderr = false, extraArgs = [], root = ROOT) {
   const port = await freePort();
-  const cmd = [...serverCommand(runtime, variant, workload, port), ...extraArgs];
+  const cmd = [...serverCommand(runtime, variant, workload, port, root), ...extraArgs];
   const argv = pin ? ["taskset", "-c", "0", ...cmd] : cmd;
   // stderr to /dev/null, as the C module's figures were taken
   const proc = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", keepStderr ? "pipe" : "ignore"], env: { ...process.env, NO_COLOR: "1" } });
