@@ -164,10 +164,15 @@ function slashesInPath(target: string): string {
   return q < 0 ? target.replaceAll("\\", "/") : target.slice(0, q).replaceAll("\\", "/") + target.slice(q);
 }
 
+const versionNotSupported = () =>
+  new Response("HTTP Version Not Supported\n", { status: 505, headers: { "content-type": "text/plain; charset=utf-8", connection: "close" } });
+
 function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles): Promise<Listening> {
   const ms = (s: number) => Math.max(1, Math.round(s * 1000));
   const server = createAdaptorServer({
-    fetch,
+    // llhttp takes "GET /" (HTTP/0.9) and "HTTP/2.0" as requests it can answer in
+    // HTTP/1.1; libmicrohttpd, Bun and Deno refuse them: so does this
+    fetch: (request, env) => (bindings(env).incoming.httpVersionMajor === 1 ? fetch(request, env) : versionNotSupported()),
     // no global Request/Response patching: it breaks instanceof for other libraries
     overrideGlobalObjects: false,
     // the authority of request.url when Host is missing (HTTP/1.0, which must be

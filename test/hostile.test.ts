@@ -163,6 +163,15 @@ for (const runtime of RUNTIMES) {
       await stillServing(srv);
     });
 
+    it("does not answer HTTP/0.9 or HTTP/2.0 requests as HTTP/1.x ones (Node took them once Host could be missing)", async () => {
+      for (const head of ["GET /\r\n\r\n", "GET / HTTP/2.0\r\nHost: h\r\n\r\n"]) {
+        const r = await rawRequest(srv.port, head);
+        const status = r.responses[0]?.status;
+        if (status === undefined) assert.ok(r.serverClosed, `${JSON.stringify(head)}: no answer and the connection left open`);
+        else assert.ok(status === 400 || status === 505, `${JSON.stringify(head)} -> ${status}`);
+      }
+    });
+
     it("url_skip and the access log see the target, not what Host or a missing Host made of it", async () => {
       // Bun took //a/admin/delete from the query for the path when Host was missing
       const bun = await rawRequest(filtered.port, "GET /public/page?x=//a/admin/delete HTTP/1.0\r\n\r\n");
