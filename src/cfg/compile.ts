@@ -4,7 +4,7 @@
 // the left operand decides "+" and "==", a condition is true when > 0, and a
 // function returning 0 stops the script.
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
-import type { CaseLabel, Expr, Stmt } from "./parser.ts";
+import type { CaseLabel, Expr, Stmt } from "./syntax-tree.ts";
 import { compileCall, type FnEnv } from "./functions.ts";
 import { compilePv, script } from "./pvs.ts";
 import { BREAK, callRoute, EXIT, RETURN, runtimeError, sequence, type Action, type Exec } from "./runtime.ts";
