@@ -10,7 +10,7 @@ import { PARAMS, type ParamName } from "../params.ts";
 import { ownEntry, shvStore, varStore } from "../pv.ts";
 import { displayPath, EVENT_NAME, importUserModule, StartupError, type LoadedRoute, type RouteFunction } from "../route.ts";
 import { validateParam } from "../config.ts";
-import { compileBlock, type CompileEnv } from "./compile.ts";
+import { compileBlock, type CompileEnv } from "./compile-statement.ts";
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
 import { DEFAULT_SHM_MIB, DEFAULT_TIMER_INTERVAL, declareTable, setMemoryLimit, setTimerInterval } from "./htable.ts";
 import { filePathOf, fileUrlOf, readTextFile, resolveFrom } from "./host.ts";
