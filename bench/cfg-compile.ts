@@ -9,6 +9,11 @@
 //   node_modules/.bin/bun bench/cfg-compile.ts --base .tmp/base/src
 //
 // The base copy must live inside this checkout so that it finds node_modules.
+// Times are the process's CPU time (user + system, all its threads) by default,
+// which a busy machine disturbs far less than the wall clock; --clock wall for
+// elapsed time.
+// --tree DIR measures another src/ in place of this one: two copies of the same
+// tree (--tree A --base B) show what the noise alone does to the ratios.
 // Compile: the median of --compiles compiles per repeat; run: requests per second
 // over a batch of prepared requests (the context is built outside the timing),
 // for --slice-ms per repeat. Both print the median of the repeats and their
@@ -72,6 +77,13 @@ async function loadTree(label: string, srcDir: string): Promise<Tree> {
   };
 }
 
+/** milliseconds */
+let now = () => performance.now();
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -80,9 +92,9 @@ const median = (xs: number[]) => {
 function compileMs(tree: Tree, file: string, compiles: number): number {
   const times: number[] = [];
   for (let k = 0; k < compiles; k++) {
-    const t0 = performance.now();
+    const t0 = now();
     tree.compileCfg(file);
-    times.push(performance.now() - t0);
+    times.push(now() - t0);
   }
   return median(times);
 }
@@ -118,9 +130,9 @@ function runner(tree: Tree): Runner {
       let spent = 0;
       while (spent < sliceMs) {
         const batch = Array.from({ length: BATCH }, (_, k) => tree.newContext(REQUESTS[k % REQUESTS.length], logger).ksr);
-        const t0 = performance.now();
+        const t0 = now();
         for (let k = 0; k < BATCH; k++) event(tree.eventName, batch[k]);
-        spent += performance.now() - t0;
+        spent += now() - t0;
         ops += BATCH;
       }
       return (ops / spent) * 1000;
@@ -137,10 +149,13 @@ async function main() {
   const compiles = Number(option("compiles", "50"));
   const sliceMs = Number(option("slice-ms", "300"));
   const base = option("base", "");
-  const trees = [await loadTree("this tree", path.join(ROOT, "src"))];
+  const clock = option("clock", "cpu");
+  if (clock === "cpu") now = cpuMs;
+  const tree = option("tree", "");
+  const trees = [await loadTree(tree ? `tree ${tree}` : "this tree", tree ? path.resolve(tree) : path.join(ROOT, "src"))];
   if (base) trees.push(await loadTree(`base ${base}`, path.resolve(base)));
   const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : typeof (globalThis as { Deno?: unknown }).Deno !== "undefined" ? "deno" : `node ${process.version}`;
-  console.log(`cfg bench on ${runtime}: ${repeats} repeats, ${compiles} compiles each, ${sliceMs} ms run slices`);
+  console.log(`cfg bench on ${runtime}: ${repeats} repeats, ${compiles} compiles each, ${sliceMs} ms run slices, ${clock === "cpu" ? "CPU time" : "wall clock"}`);
 
   const runners = trees.map(runner);
   const expected = runners[0].replies();
@@ -164,8 +179,8 @@ async function main() {
     }
   }
 
-  for (const [t, tree] of trees.entries()) {
-    console.log(`\n${tree.label}`);
+  for (const [t, { label }] of trees.entries()) {
+    console.log(`\n${label}`);
     FILES.forEach((f, k) => console.log(`  compile ${f}: ${summary(results[t].compile[k], 3)} ms`));
     console.log(`  run ${RUN_FILE} (${REQUESTS.length} kinds of request): ${summary(results[t].run, 0)} requests/s`);
   }
