@@ -2,12 +2,13 @@
 // stages, each in its own file, in the order they run; no stage reaches back:
 //   lexer.ts           text -> tokens (cfg.lex)
 //   preprocess.ts      #!define, #!ifdef, #!subst, include_file on the tokens
-//   parser.ts          tokens -> syntax tree (cfg.y): the top level here, a
-//                      block's statements in parse-statement.ts, expressions in
+//   parser.ts          tokens -> syntax tree (cfg.y): the top level; a block's
+//                      statements in parse-statement.ts, expressions in
 //                      parse-expression.ts, the tree's types in syntax-tree.ts
 //   settings.ts        loadmodule, modparam, global settings checked and applied
-//   compile-*.ts       syntax tree -> closures (action.c, rvalue.c), with
-//                      functions.ts, pvs.ts, transformations.ts, htable.ts as tables
+//   compile-*.ts       syntax tree -> closures (action.c, rvalue.c), with the
+//                      tables functions.ts and transformations.ts, the variables
+//                      of pvs.ts, htable.ts, and values.ts for conversions
 //   runtime.ts         the per-request run state the closures share
 //   program.ts         all of the above for one file: compileCfg
 //   load-route.ts      the route mhttpd runs: the event route or a KEMI callback

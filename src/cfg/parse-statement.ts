@@ -90,7 +90,7 @@ function parseSwitch(c: TokenCursor): Stmt {
   return { k: "switch", e, cases, pos: t };
 }
 
-/** A case runs until the next case, default or "}" (and on into the next one without a break). */
+/** A case's statements run to the next case, default or "}". */
 function parseCase(c: TokenCursor): SwitchCase {
   const start = c.next();
   let label: CaseLabel | null = null;

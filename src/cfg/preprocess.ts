@@ -164,7 +164,7 @@ class Preprocessor {
     return j;
   }
 
-  /** Paths are relative to the including file; import_file skips a missing one. */
+  /** Paths are relative to the including file; import_file skips a file it cannot read. */
   private include(name: Token, from: string, optional: boolean, depth: number): void {
     const target = resolveFrom(from, name.text);
     if (depth >= MAX_INCLUDE_DEPTH) throw new CfgSyntaxError(name, `include nesting deeper than ${MAX_INCLUDE_DEPTH} (a file including itself?)`);
@@ -245,7 +245,8 @@ class Preprocessor {
     this.defines.set(id[1], id[2].trim());
   }
 
-  /** #!defenv ID=NAME defines ID as the environment variable NAME (quoted by #!defenvs); unset defines nothing. */
+  /** #!defenv NAME, or ID=NAME: define NAME (or ID) as the environment variable NAME
+   * (a string literal with #!defenvs); an unset variable defines nothing. */
   private defineFromEnvironment(d: Directive, t: Token): void {
     const e = /^([A-Za-z_][A-Za-z0-9_]*)(?:\s*=\s*([A-Za-z_][A-Za-z0-9_]*))?\s*$/.exec(d.rest);
     if (!e) throw new CfgSyntaxError(t, `#!${d.name}: expected NAME or ID=NAME`);
@@ -254,7 +255,8 @@ class Preprocessor {
     this.defines.set(e[1], d.name === "defenvs" ? JSON.stringify(value) : value);
   }
 
-  /** #!substdef(s) also defines the regex text as the replacement (quoted by #!substdefs). */
+  /** #!substdef and #!substdefs also define the pattern's text as a name whose value is
+   * the replacement (a string literal with #!substdefs). */
   private substitution(d: Directive, t: Token): void {
     const s = parseSubst(d.rest, t);
     this.substs.push(s);

@@ -47,8 +47,8 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
   return program;
 }
 
-/** The route[NAME] blocks by name, and the event route; the other kinds
- * (request_route, onreply_route ...) are SIP's and never run here. */
+/** The route[NAME] blocks by name, and the event route; the other blocks
+ * (request_route, onreply_route, other event routes ...) never run here: a note says so. */
 function sortRouteBlocks(routes: RouteBlock[], notes: string[]): { named: Map<string, RouteBlock>; event?: RouteBlock } {
   const named = new Map<string, RouteBlock>();
   let event: RouteBlock | undefined;
