@@ -18,6 +18,7 @@ import type { ListenSocket, Params } from "../src/params.ts";
 import type { BodyReader } from "../src/pipeline/body.ts";
 import { replyHeaderRecord, type OutgoingReply } from "../src/reply.ts";
 import { main, type Platform } from "../src/server.ts";
+import { isBrokenOutput } from "../src/stray-errors.ts";
 import { readTls } from "./tls.ts";
 
 /** @hono/node-server gives the handler node:http's request and response as env */
@@ -260,6 +261,9 @@ const nodePlatform = (argv: string[]): Platform => ({
   onStrayError(handler) {
     process.on("unhandledRejection", (reason) => handler(reason, "unhandled rejection"));
     process.on("uncaughtException", (error) => handler(error, "uncaught exception"));
+    // a broken stdout/stderr pipe (the reader is gone) is no route's error and
+    // cannot be logged: the server goes on without its output
+    for (const out of [process.stdout, process.stderr]) out.on("error", (e) => isBrokenOutput(e) || handler(e, "uncaught exception"));
   },
   onSignals(handler) {
     process.on("SIGINT", () => handler("SIGINT"));
