@@ -14,7 +14,8 @@
 //
 //   node bench/interleave.mjs [--workload hello50] [--slices 20] [--slice 2] [--settle 1] [--warmup 3] SERVER...
 //
-// SERVER is runtime:variant (variants: bare, hono, mhttpd, mhttpd-cfg), then
+// SERVER is runtime:variant (variants: bare, hono, mhttpd, mhttpd-cfg; and the
+// anchors c:mhd, the C engine, and node:floor, @hono/node-server alone), then
 // optionally mhttpd's own arguments, in one shell word:
 //   node bench/interleave.mjs --workload hello50 deno:bare deno:hono deno:mhttpd "deno:mhttpd --max-header-size 64k"
 // An mhttpd variant may name another source tree with @DIR (a checkout of another
@@ -22,7 +23,7 @@
 // of a change, side by side:
 //   node bench/interleave.mjs bun:bare bun:mhttpd@/tmp/before bun:mhttpd
 import os from "node:os";
-import { ALL_RUNTIMES, ALL_VARIANTS, WORKLOADS, cpuSeconds, have, median, parseWrk, ratioInterval, startServer, wrk } from "./lib.mjs";
+import { ALL_RUNTIMES, ALL_VARIANTS, ANCHORS, WORKLOADS, cpuSeconds, have, median, parseWrk, ratioInterval, startServer, wrk } from "./lib.mjs";
 
 function usage(msg) {
   if (msg) console.error(`interleave: ${msg}`);
@@ -49,7 +50,9 @@ for (let i = 0; i < argv.length; i++) {
     const [spec, ...extra] = a.trim().split(/\s+/);
     const [kind, root] = spec.split("@");
     const [runtime, variant] = kind.split(":");
-    if (!ALL_RUNTIMES.includes(runtime) || !ALL_VARIANTS.includes(variant)) usage(`${spec}: expected runtime:variant, runtime one of ${ALL_RUNTIMES}, variant one of ${ALL_VARIANTS}`);
+    if (!ANCHORS.includes(kind) && (!ALL_RUNTIMES.includes(runtime) || !ALL_VARIANTS.includes(variant))) {
+      usage(`${spec}: expected runtime:variant, runtime one of ${ALL_RUNTIMES}, variant one of ${ALL_VARIANTS}, or one of ${ANCHORS}`);
+    }
     if ((extra.length > 0 || root) && !variant.startsWith("mhttpd")) usage(`${a}: only mhttpd takes arguments or another tree`);
     o.servers.push({ label: a.trim(), runtime, variant, extra, root });
   }
