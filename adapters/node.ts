@@ -183,7 +183,8 @@ function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?:
     ...(tls && { createServer: createHttpsServer }),
     serverOptions: {
       ...(tls && { cert: tls.cert, key: tls.key }),
-      maxHeaderSize: params.max_header_size, // larger head: 431 and close
+      // larger head: 431 and close; not set: node:http's own (16 KiB, or --max-http-header-size)
+      ...(params.max_header_size > 0 && { maxHeaderSize: params.max_header_size }),
       // a repeated header is seen joined ("a, b"), as the Fetch API shows it on Bun
       // and Deno; node:http would keep the first of some (Host, Authorization, ...),
       // so a doubled Host would pass here and get 400 there (RFC 9112 §3.2)
