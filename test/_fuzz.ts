@@ -320,7 +320,10 @@ export interface Exchange {
   raw: Buffer;
 }
 
-const wantsClose = (res: ParsedResponse) => (res.headers.get("connection") ?? []).some((v) => /(^|,)\s*close\s*(,|$)/i.test(v)) || res.untilClose;
+/** the connection carries no further request after this response: it says close, or
+ * it ends with the close, or it made the connection a tunnel (2xx to CONNECT, RFC 9110 §9.3.6) */
+const endsConnection = (res: ParsedResponse, method: string) =>
+  (res.headers.get("connection") ?? []).some((v) => /(^|,)\s*close\s*(,|$)/i.test(v)) || res.untilClose || (method.toUpperCase() === "CONNECT" && res.status < 300);
 
 /** Send the case's first request on a fresh connection; once its response came
  * and leaves the connection open, the second. Resolves when every request sent
@@ -354,7 +357,7 @@ export function exchange(port: number, c: FuzzCase, timeoutMs: number): Promise<
       const read = readResponses(Buffer.concat(chunks), methods, false);
       if (read.error) return finish(false);
       if (read.responses.length < sent) return;
-      if (sent < c.requests.length && !wantsClose(read.responses[sent - 1])) send();
+      if (sent < c.requests.length && !endsConnection(read.responses[sent - 1], methods[sent - 1])) send();
       else finish(false);
     });
     sock.on("end", () => {
