@@ -16,7 +16,7 @@ import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { FIXTURES, RUNTIMES, rawRequest, startServer, type Runtime, type Server } from "./_harness.ts";
 import { bodyBytes, describeCase, exchange, fuzzCase, FORGED_EVENT, type Exchange, type FuzzCase, type FuzzRequest, type ParsedResponse } from "./_fuzz.ts";
-import { referenceUrlAndQuery } from "./_reference.ts";
+import { mhdUnescapeLatin1, referenceUrlAndQuery } from "./_reference.ts";
 
 const SEED = process.env.MHTTPD_FUZZ_SEED ? Number(process.env.MHTTPD_FUZZ_SEED) : (Math.random() * 2 ** 31) | 0;
 const REPLAY_PATH = process.env.MHTTPD_FUZZ_PATH || undefined;
@@ -217,6 +217,40 @@ async function controlRequest(s: FuzzServer): Promise<string | undefined> {
   if (res?.status === 200 && res.headers["x-fuzz-route"] === "1") return undefined;
   return `the ${s.runtime} server of ${path.basename(s.route)} did not answer a control request after the batch (${JSON.stringify(r.raw.toString("latin1").slice(0, 200))})`;
 }
+
+describe("the reference the fuzz suite compares with (test/_reference.ts)", () => {
+  it("unescapes a path as the C module's library did (values recorded from the C module)", () => {
+    // [raw path as sent, $mhttpd(url) the C module gave], bytes as latin1
+    for (const [raw, url] of [
+      ["/p%20q/r%2Fs/t+u/%41%zz", "/p q/r/s/t+u/A%zz"],
+      ["/x%00y", "/x"],
+      ["/caf\xc3\xa9/%C3%A9", "/caf\xc3\xa9/\xc3\xa9"],
+      ["/v10", "/v10"],
+    ]) {
+      assert.equal(mhdUnescapeLatin1(raw), url, raw);
+    }
+  });
+
+  it("derives url and query from a target as the WHATWG URL parser normalizes it", () => {
+    for (const [target, url, query] of [
+      ["/a/../admin", "/admin", ""],
+      ["/a/%2e%2E/admin", "/admin", ""],
+      ["/a\\b?x=1#f", "/a/b", "x=1"],
+      ["/p?a=%zz&b=\"<>", "/p", "a=%zz&b=%22%3C%3E"],
+      ["/%61dmin%2Fx", "/admin/x", ""],
+      ["/x%00y?q", "/x", "q"],
+      ["/caf\xc3\xa9", "/caf\u00e9", ""],
+      ["/\xe9", "/\ufffd", ""],
+      ["http://other/abs?q", "/abs", "q"],
+      // the authority ends at "#" (RFC 3986 §3.2): the rest is a fragment
+      ["http://a#/b", "/", ""],
+    ]) {
+      assert.deepEqual(referenceUrlAndQuery(Buffer.from(target, "latin1")), { url, query }, target);
+    }
+    // no reference: not origin-form, or an absolute-form RFC 3986 and WHATWG read differently (an http URI with an empty host is invalid, RFC 9110 §4.2.1)
+    for (const target of ["*", "", "x", "http:///x", "http://a\\b/x"]) assert.equal(referenceUrlAndQuery(Buffer.from(target, "latin1")), undefined, target);
+  });
+});
 
 for (const runtime of RUNTIMES) {
   describe(`fuzz on ${runtime}`, () => {
