@@ -10,6 +10,8 @@
 // MHTTPD_FUZZ_SEED (or `npm run fuzz -- --seed N`) replays a run; MHTTPD_FUZZ_PATH
 // with it replays the failing case fast-check reported. MHTTPD_FUZZ_RUNS sets the
 // number of connections per runtime (2000 by default; `npm run fuzz -- --runs N`).
+// MHTTPD_FUZZ_SURVEY=1 (--survey) goes on after a failure and lists every kind of
+// problem; MHTTPD_FUZZ_SHRINK=0 reports the first failure without shrinking it.
 import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
