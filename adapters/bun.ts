@@ -6,9 +6,13 @@
 // to idle_timeout otherwise once a request came.
 /// <reference types="bun-types" />
 import { AsyncLocalStorage } from "node:async_hooks";
-import { getConnInfo } from "hono/bun";
 import type { Server } from "bun";
-import { main } from "../src/server.ts";
+import { webDefaults, type FetchHandler, type Listening, type SocketAddress, type RuntimeLimits, type ServerAdapter, type TlsFiles } from "../src/adapter.ts";
+import type { RequestContext } from "../src/context.ts";
+import type { ListenSocket, Params } from "../src/params.ts";
+import type { BodyReader } from "../src/pipeline/body.ts";
+import { replyResponse, type OutgoingReply } from "../src/reply.ts";
+import { main, type Platform } from "../src/server.ts";
 import { WORKER_INDEX_ENV } from "../src/supervisor.ts";
 
 // ./workers.ts (node:child_process, node:net) and ./tls.ts (node:fs, node:crypto)
@@ -36,76 +40,98 @@ const HEAD_LIMIT = bunHeadLimit(process.execArgv);
 
 /** Bun's timers take whole seconds, 1..255 (0 would mean never) */
 const bunSeconds = (s: number) => Math.min(255, Math.max(1, Math.ceil(s)));
-let idleSeconds = 60;
-let bodySeconds = 30;
 
-await main({
-  binding: {
-    name: "bun",
-    getConnInfo,
-    contextStore: new AsyncLocalStorage(),
+type BunServer = Server<undefined>;
+
+/** Bun.serve, as the core asks of a runtime (src/adapter.ts). */
+export class BunAdapter implements ServerAdapter {
+  readonly name = "bun";
+  readonly limits: RuntimeLimits = {
+    connections: false,
     // Bun answers 431 past its own head limit (16 KiB unless --max-http-header-size)
-    limitsHeadSize: true,
-    headLimit: HEAD_LIMIT,
-    // Bun does not tell the connection's local address: the listener's is the best we have
-    localAddress: (c) => {
-      const server = c.env as Server<undefined>;
-      return { address: server.hostname ?? "", port: server.port ?? 0 };
-    },
-    // Bun labels byte bodies application/octet-stream; a stream goes out as it is
-    untypedResponse: (_c, status, bytes, headers) =>
-      new Response(
-        new ReadableStream({
-          start(controller) {
-            controller.enqueue(bytes);
-            controller.close();
-          },
-        }),
-        { status, headers },
-      ),
-    // a request came: from now on the connection's inactivity limit is idle_timeout
-    // (a request that may have a body gets body_timeout first, in readBody)
-    onRequest: (c) => {
-      const method = c.req.method;
-      if (method === "GET" || method === "HEAD") (c.env as Server<undefined>).timeout(c.req.raw, idleSeconds);
-    },
-    // The body in one native read: Bun's web stream reader costs more than twice
-    // the rest of a small POST. The stall timer (body_timeout) is the connection's
-    // inactivity timer meanwhile, which sees every byte: when it fires Bun closes the
-    // connection and the read fails, so a stalled body gets no 408 here (Bun checks
-    // its timers every 4 s: the close comes 4-8 s after a 1 s body_timeout).
-    readBody(c) {
-      const server = c.env as Server<undefined>;
-      const req = c.req.raw;
-      server.timeout(req, bodySeconds);
-      return req.bytes().then(
-        (bytes) => {
-          server.timeout(req, idleSeconds);
-          return { ok: true, bytes } as const;
+    head: HEAD_LIMIT,
+    // the connection's inactivity timer sees every body byte (readBody)
+    bodyStall: true,
+    timersPerRequest: false,
+  };
+  #idleSeconds = 60;
+  #bodySeconds = 30;
+  #store: AsyncLocalStorage<RequestContext> | undefined;
+
+  // Bun's fetch gets the server as its second argument: env is the server
+  peer(request: Request, env: unknown): { address?: string; port?: number } {
+    const ip = (env as BunServer).requestIP(request);
+    return { address: ip?.address, port: ip?.port };
+  }
+  // Bun does not tell the connection's local address: the listener's is the best we have
+  local(_request: Request, env: unknown): SocketAddress | undefined {
+    const server = env as BunServer;
+    return { address: server.hostname ?? "", port: server.port ?? 0 };
+  }
+  httpVersion = webDefaults.httpVersion;
+
+  // A body that fails before its first byte: Bun resets the connection having
+  // written nothing. Failed with no reason: given one, Bun prints it to stderr
+  // with a source excerpt (several lines that no Logger sees), for every drop.
+  drop(): Response {
+    return new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.error();
         },
-        (e: unknown) => ({ ok: false, status: 0, why: `the body stopped arriving (body_timeout) or the client went away: ${(e as Error)?.message ?? String(e)}` }) as const,
-      );
-    },
-  },
-  argv: process.argv.slice(2),
-  env: process.env,
-  cwd: process.cwd(),
-  readTls: async (cert, key) => (await import("./tls.ts")).readTls(cert, key),
-  async listen(socket, fetch, params, tls) {
-    idleSeconds = bunSeconds(params.idle_timeout);
-    bodySeconds = bunSeconds(params.body_timeout);
+      }),
+    );
+  }
+
+  // The body in one native read: Bun's web stream reader costs more than twice
+  // the rest of a small POST. The stall timer (body_timeout) is the connection's
+  // inactivity timer meanwhile, which sees every byte: when it fires Bun closes the
+  // connection and the read fails, so a stalled body gets no 408 here (Bun checks
+  // its timers every 4 s: the close comes 4-8 s after a 1 s body_timeout).
+  readBody(request: Request, env: unknown, reader: BodyReader): void {
+    const server = env as BunServer;
+    server.timeout(request, this.#bodySeconds);
+    request.bytes().then(
+      (bytes) => {
+        server.timeout(request, this.#idleSeconds);
+        reader.push(bytes);
+        reader.end();
+      },
+      (e: unknown) => reader.fail(`the body stopped arriving (body_timeout) or the client went away: ${(e as Error)?.message ?? String(e)}`),
+    );
+  }
+
+  // Bun labels byte bodies application/octet-stream; a stream goes out as it is,
+  // so an empty ctype sends no Content-Type
+  respond(_request: Request, _env: unknown, reply: OutgoingReply): Response {
+    return replyResponse(reply, untypedResponse);
+  }
+
+  asyncContext(): AsyncLocalStorage<RequestContext> {
+    return (this.#store ??= new AsyncLocalStorage());
+  }
+
+  async listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles): Promise<Listening> {
+    this.#idleSeconds = bunSeconds(params.idle_timeout);
+    this.#bodySeconds = bunSeconds(params.body_timeout);
     // Bun's own head limit (16 KiB unless `bun --max-http-header-size=N`) caps ours
     if (params.max_header_size > HEAD_LIMIT) {
       process.stderr.write(
         `mhttpd: WARNING: max_header_size ${params.max_header_size} is over Bun's limit ${HEAD_LIMIT}; start bun with --max-http-header-size=${params.max_header_size}\n`,
       );
     }
-    // Bun's fetch gets the server as its 2nd argument: Hono's getConnInfo reads it from env
+    const idle = this.#idleSeconds;
     const server = Bun.serve({
       hostname: socket.hostname,
       port: socket.port,
       reusePort: IS_WORKER, // workers > 1: each worker binds the same port, the kernel spreads connections
-      fetch,
+      // a request came: from now on the connection's inactivity limit is
+      // idle_timeout (one that may have a body gets body_timeout first, in readBody)
+      fetch(request, server) {
+        const method = request.method;
+        if (method === "GET" || method === "HEAD") server.timeout(request, idle);
+        return fetch(request, server);
+      },
       maxRequestBodySize: params.max_body_size,
       idleTimeout: bunSeconds(Math.min(params.header_timeout, params.idle_timeout)),
       ...(tls && { tls: { cert: tls.cert, key: tls.key } }),
@@ -121,12 +147,40 @@ await main({
       },
       destroy: () => void server.stop(true),
     };
-  },
+  }
+}
+
+/** A reply without Content-Type: Bun labels bytes, not a stream. */
+function untypedResponse(status: number, bytes: Uint8Array, headers: Headers): Response {
+  return new Response(
+    new ReadableStream({
+      start(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    }),
+    { status, headers },
+  );
+}
+
+/** Start mhttpd under Bun with this command line: `bun adapters/bun.ts ...` and the
+ * mhttpd command (bin/mhttpd.mjs) both come here. */
+export function startMhttpd(argv: string[] = process.argv.slice(2)): Promise<void> {
+  return main(bunPlatform(argv));
+}
+
+/** The process around the adapter: arguments, signals, workers, exit. */
+const bunPlatform = (argv: string[]): Platform => ({
+  adapter: new BunAdapter(),
+  argv,
+  env: process.env,
+  cwd: process.cwd(),
+  readTls: async (cert, key) => (await import("./tls.ts")).readTls(cert, key),
   // workers > 1: the same bun, flags, script and arguments
   prepareWorkers: async () => void (await loadWorkers()),
   spawnWorker: (_index, env, events) => workers!.spawnWorkerProcess(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], env, events),
   freePort: async (hostname) => (await loadWorkers()).freePort(hostname),
-  // a listener for each replaces Node's (and Bun's) default, which ends the process
+  // a listener for each replaces Bun's default, which ends the process
   onStrayError(handler) {
     process.on("unhandledRejection", (reason) => handler(reason, "unhandled rejection"));
     process.on("uncaughtException", (error) => handler(error, "uncaught exception"));
@@ -135,8 +189,11 @@ await main({
     if (IS_WORKER) void loadWorkers().then((w) => w.onSupervisorGone(() => handler("SIGTERM")));
     process.on("SIGINT", () => handler("SIGINT"));
     process.on("SIGTERM", () => handler("SIGTERM"));
+    process.on("SIGHUP", () => handler("SIGHUP"));
   },
   exit: (code) => process.exit(code),
   stdout: (line) => process.stdout.write(line + "\n"),
   stderr: (line) => process.stderr.write(line + "\n"),
 });
+
+if (import.meta.main) await startMhttpd();

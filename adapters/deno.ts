@@ -4,10 +4,13 @@
 // body_timeout, route_timeout and max_connections (as requests in flight) on the
 // Fetch Request; header_timeout and idle_timeout need the socket, which Deno.serve
 // does not give, so start-up says they are not enforced here.
-import type { GetConnInfo } from "hono/conninfo";
-import { DROPPED } from "../src/app.ts";
-import { main } from "../src/server.ts";
-import { StartupError } from "../src/route.ts";
+import { webDefaults, type FetchHandler, type Listening, type SocketAddress, type RuntimeLimits, type ServerAdapter, type TlsFiles } from "../src/adapter.ts";
+import type { ContextStore } from "../src/ksr-global.ts";
+import { escapeLogLine } from "../src/log.ts";
+import type { ListenSocket, Params } from "../src/params.ts";
+import { DROPPED } from "../src/pipeline/responses.ts";
+import { main, type Platform } from "../src/server.ts";
+import { StartupError } from "../src/errors.ts";
 import { onGlobalErrorEvents } from "../src/stray-errors.ts";
 import { WORKER_INDEX_ENV } from "../src/supervisor.ts";
 
@@ -17,15 +20,6 @@ import { WORKER_INDEX_ENV } from "../src/supervisor.ts";
 // ./tls.ts for a TLS socket, ./workers.ts for workers > 1.
 let workers: typeof import("./workers.ts") | undefined;
 const loadWorkers = async () => (workers ??= await import("./workers.ts"));
-
-/** Hono's Deno getConnInfo, as hono/deno has it (the peer from Deno.serve's info,
- * our env). Not imported: hono/deno also loads its static-file and SSG helpers,
- * whose node:path alone is ≈ 5.6 MiB of RSS here (and hono/deno is deprecated
- * for @hono/deno, not one of our packages). */
-const getConnInfo: GetConnInfo = (c) => {
-  const { remoteAddr } = c.env as Deno.ServeHandlerInfo<Deno.NetAddr>;
-  return { remote: { address: remoteAddr.hostname, port: remoteAddr.port, transport: remoteAddr.transport } };
-};
 
 /** this process is a worker of a supervisor */
 const IS_WORKER = Deno.env.get(WORKER_INDEX_ENV) !== undefined;
@@ -58,24 +52,32 @@ const encoder = new TextEncoder();
 const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
 let warned = false;
 
-await main({
-  binding: {
-    name: "deno",
-    // Deno's handler gets the connection info as its 2nd argument: Hono's getConnInfo reads it from env
-    getConnInfo,
-    limitsHeadSize: true,
-    headLimit: DENO_HEAD_LIMIT,
-    loadContextStore: async () => new (await import("node:async_hooks")).AsyncLocalStorage(),
-    localAddress: (c) => {
-      const local = (c.env as Info).localAddr;
-      return local && { address: local.hostname, port: local.port };
-    },
-  },
-  argv: Deno.args,
-  env: Deno.env.toObject(),
-  cwd: Deno.cwd(),
-  readTls: async (cert, key) => (await import("./tls.ts")).readTls(cert, key),
-  listen(socket, fetch, params, tls) {
+/** Deno.serve, as the core asks of a runtime (src/adapter.ts). Deno's handler
+ * gets the connection info (the peer) as its second argument: that is env. */
+export class DenoAdapter implements ServerAdapter {
+  readonly name = "deno";
+  readonly limits: RuntimeLimits = { connections: false, head: DENO_HEAD_LIMIT, bodyStall: false, timersPerRequest: false };
+  #store: Promise<ContextStore> | undefined;
+
+  peer(_request: Request, env: unknown): { address?: string; port?: number } {
+    const { remoteAddr } = env as Info;
+    return { address: remoteAddr.hostname, port: remoteAddr.port };
+  }
+  local(_request: Request, env: unknown): SocketAddress | undefined {
+    const local = (env as Info).localAddr;
+    return local && { address: local.hostname, port: local.port };
+  }
+  httpVersion = webDefaults.httpVersion;
+  drop = webDefaults.drop;
+  readBody = webDefaults.readBody;
+  respond = webDefaults.respond;
+
+  // node:async_hooks costs ≈ 4.6 MiB of RSS to load here: only for a route that awaits
+  asyncContext(): Promise<ContextStore> {
+    return (this.#store ??= import("node:async_hooks").then((m) => new m.AsyncLocalStorage()));
+  }
+
+  listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles): Promise<Listening> {
     let localAddr: Deno.NetAddr | undefined;
     const server = Deno.serve(
       {
@@ -86,7 +88,7 @@ await main({
         onListen() {},
         // a dropped request's body fails on purpose; anything else is a real error
         onError(error) {
-          if (error !== DROPPED) stderr(`mhttpd: ERROR: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          if (error !== DROPPED) stderr(escapeLogLine(`mhttpd: ERROR: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
           return new Response(null, { status: 500 });
         },
       },
@@ -97,22 +99,41 @@ await main({
       },
     );
     localAddr = server.addr;
-    if (!warned) {
-      warned = true;
-      if (params.max_header_size > DENO_HEAD_LIMIT) {
-        stderr(`mhttpd: WARNING: max_header_size ${params.max_header_size} is over Deno's own head limit ${DENO_HEAD_LIMIT}: Deno answers 400 to a larger head before mhttpd sees it`);
-      }
-      stderr(
-        "mhttpd: WARNING: header_timeout and idle_timeout are not enforced on Deno (Deno.serve has no header or keep-alive timeout, denoland/deno#3515): put a proxy that times out slow clients in front, or run under bun or node",
-      );
-    }
+    warnOnce(params);
     return Promise.resolve({
       port: server.addr.port,
       // no new connections; requests in flight finish, idle connections close
       close: () => server.shutdown(),
       destroy: () => void server.shutdown(),
     });
-  },
+  }
+}
+
+/** What Deno.serve cannot do, said once at start-up. */
+function warnOnce(params: Params): void {
+  if (warned) return;
+  warned = true;
+  if (params.max_header_size > DENO_HEAD_LIMIT) {
+    stderr(`mhttpd: WARNING: max_header_size ${params.max_header_size} is over Deno's own head limit ${DENO_HEAD_LIMIT}: Deno answers 400 to a larger head before mhttpd sees it`);
+  }
+  stderr(
+    "mhttpd: WARNING: header_timeout and idle_timeout are not enforced on Deno (Deno.serve has no header or keep-alive timeout, denoland/deno#3515): put a proxy that times out slow clients in front, or run under bun or node",
+  );
+}
+
+/** Start mhttpd under Deno with this command line: `deno run ... adapters/deno.ts ...`
+ * and the mhttpd command (bin/mhttpd.mjs, through dist/deno.mjs) both come here. */
+export function startMhttpd(argv: string[] = Deno.args): Promise<void> {
+  return main(denoPlatform(argv));
+}
+
+/** The process around the adapter: arguments, signals, workers, exit. */
+const denoPlatform = (argv: string[]): Platform => ({
+  adapter: new DenoAdapter(),
+  argv,
+  env: Deno.env.toObject(),
+  cwd: Deno.cwd(),
+  readTls: async (cert, key) => (await import("./tls.ts")).readTls(cert, key),
   // workers > 1: deno run with the permissions granted in full to this process, and
   // --unstable-net: Deno.serve's reusePort is unstable API (Deno 2.x)
   prepareWorkers: async () => void (await loadWorkers()),
@@ -131,8 +152,12 @@ await main({
     if (IS_WORKER) onSupervisorGone(() => handler("SIGTERM"));
     Deno.addSignalListener("SIGINT", () => handler("SIGINT"));
     Deno.addSignalListener("SIGTERM", () => handler("SIGTERM"));
+    // Windows has no SIGHUP, and Deno throws when asked for it there
+    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", () => handler("SIGHUP"));
   },
   exit: (code) => Deno.exit(code),
   stdout: (line) => Deno.stdout.writeSync(encoder.encode(line + "\n")),
   stderr,
 });
+
+if (import.meta.main) await startMhttpd();

@@ -3,26 +3,29 @@
 // keepAliveTimeout, maxConnections); everything else is the core's. Node runs it
 // built as JavaScript (dist/node.mjs, scripts/build-node.mjs).
 import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
-import { getConnInfo } from "@hono/node-server/conninfo";
 import { AsyncLocalStorage } from "node:async_hooks";
 import cluster from "node:cluster";
+import { realpathSync } from "node:fs";
 import os from "node:os";
 import type { Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
+import { fileURLToPath } from "node:url";
 import { eachLine, freePort } from "./workers.ts";
-import type { RuntimeBinding } from "../src/app.ts";
-import type { BodyResult } from "../src/limits.ts";
+import type { FetchHandler, Listening, RuntimeLimits, ServerAdapter, SocketAddress, TlsFiles } from "../src/adapter.ts";
+import type { RequestContext } from "../src/context.ts";
 import type { ListenSocket, Params } from "../src/params.ts";
-import { main, type FetchHandler, type Listening, type TlsFiles } from "../src/server.ts";
+import type { BodyReader } from "../src/pipeline/body.ts";
+import { replyHeaderRecord, type OutgoingReply } from "../src/reply.ts";
+import { main, type Platform } from "../src/server.ts";
 import { readTls } from "./tls.ts";
 
-const bindings = (c: { env: unknown }) => c.env as HttpBindings;
+/** @hono/node-server gives the handler node:http's request and response as env */
+const bindings = (env: unknown) => env as HttpBindings;
 
 /** Tells @hono/node-server that the response is already written: it reads only
  * this header, so one object serves every request. */
 const SENT = new Response(null, { headers: { "x-hono-already-sent": "1" } });
-const EMPTY = new Uint8Array(0);
 
 /** a header value holds a character U+0080-U+00FF (all others were refused) */
 function hasObsText(headers: Record<string, string | string[]>): boolean {
@@ -34,68 +37,84 @@ function hasObsText(headers: Record<string, string | string[]>): boolean {
 }
 const OBS_TEXT = /[\x80-\xff]/;
 
-const binding = {
-  name: "node",
-  getConnInfo,
-  contextStore: new AsyncLocalStorage(),
-  capsConnections: true,
-  limitsHeadSize: true, // node:http's maxHeaderSize, set in listen()
-  httpVersion: (c) => `HTTP/${bindings(c).incoming.httpVersion}`,
-  localAddress: (c) => {
-    const socket = bindings(c).incoming.socket;
+/** node:http through @hono/node-server, as the core asks of a runtime (src/adapter.ts). */
+export class NodeAdapter implements ServerAdapter {
+  readonly name = "node";
+  readonly limits: RuntimeLimits = {
+    // node:net's server.maxConnections, set in listen()
+    connections: true,
+    // node:http's maxHeaderSize, set in listen()
+    head: "max_header_size",
+    bodyStall: false,
+    timersPerRequest: false,
+  };
+  readonly #store = new AsyncLocalStorage<RequestContext>();
+
+  peer(_request: Request, env: unknown): { address?: string; port?: number } {
+    const socket = bindings(env).incoming.socket;
+    return { address: socket.remoteAddress, port: socket.remotePort };
+  }
+  local(_request: Request, env: unknown): SocketAddress | undefined {
+    const socket = bindings(env).incoming.socket;
     return { address: socket.localAddress ?? "", port: socket.localPort ?? 0 };
-  },
+  }
+  httpVersion(_request: Request, env: unknown): string {
+    return `HTTP/${bindings(env).incoming.httpVersion}`;
+  }
+  drop(_request: Request, env: unknown): Response {
+    bindings(env).incoming.socket.destroy();
+    return SENT; // nothing is written
+  }
+
+  // The body from the IncomingMessage: building the Fetch Request's web stream
+  // costs more than the rest of the request together.
+  readBody(_request: Request, env: unknown, reader: BodyReader): void {
+    const incoming = bindings(env).incoming;
+    // no Content-Length and no Transfer-Encoding: no body (RFC 9112 §6.3)
+    if (incoming.headers["content-length"] === undefined && incoming.headers["transfer-encoding"] === undefined) return reader.end();
+    const onData = (chunk: Buffer) => reader.push(chunk);
+    const onEnd = () => reader.end();
+    const onGone = () => reader.fail("the client went away");
+    const onClose = () => incoming.readableEnded || onGone();
+    incoming.on("data", onData).on("end", onEnd).on("error", onGone).on("aborted", onGone).on("close", onClose);
+    const off = () => void incoming.off("data", onData).off("end", onEnd).off("error", onGone).off("aborted", onGone).off("close", onClose);
+    void reader.result.then(off);
+    // past the limit or stalled: stop reading what the client still sends
+    reader.onStop(() => incoming.pause());
+  }
+
   // Replies are written here, not through a Fetch Response: @hono/node-server
   // without its global Response patch reads every body as a stream (a timer per
   // response) and labels untyped bodies text/plain.
-  writeReply(c, status, headers, body) {
-    const length = body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
-    const out = bindings(c).outgoing;
-    if (body !== null) headers["content-length"] = String(length);
-    out.writeHead(status, headers);
+  respond(_request: Request, env: unknown, outgoing: OutgoingReply): Response {
+    const { status, body: given } = outgoing.reply;
+    const body = given instanceof ArrayBuffer ? new Uint8Array(given) : given;
+    const headers = replyHeaderRecord(outgoing);
+    const out = bindings(env).outgoing;
+    if (body !== null) headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.length);
+    try {
+      out.writeHead(status, headers);
+    } catch (e) {
+      // writeHead took the status's phrase before refusing a header value: the 500
+      // the core sends instead would go out as "500 OK"
+      out.statusMessage = "";
+      throw e;
+    }
     // node:http writes a head and a string body together in the body's encoding,
     // UTF-8: obs-text (U+0080-U+00FF) in a header must go out as its one byte, as
     // Bun and Deno send it, so such a body goes as bytes and the head as latin1
     out.end(typeof body === "string" && hasObsText(headers) ? Buffer.from(body) : (body ?? undefined));
     return SENT;
-  },
-  // the body from the IncomingMessage: building the Fetch Request's web stream
-  // costs more than the rest of the request together
-  readBody(c, limit, stalls) {
-    const incoming = bindings(c).incoming;
-    const declared = incoming.headers["content-length"];
-    if (declared !== undefined && Number(declared) > limit) {
-      return Promise.resolve({ ok: false, status: 413, why: `Content-Length ${declared} is over max_body_size ${limit}` } as const);
-    }
-    if (declared === undefined && incoming.headers["transfer-encoding"] === undefined) return Promise.resolve({ ok: true, bytes: EMPTY } as const);
-    return new Promise<BodyResult>((resolve) => {
-      const chunks: Buffer[] = [];
-      let total = 0;
-      const done = (result: BodyResult) => {
-        stalls.stop(stall);
-        incoming.off("data", onData).off("end", onEnd).off("error", onGone).off("aborted", onGone).off("close", onClose);
-        resolve(result);
-      };
-      const onData = (chunk: Buffer) => {
-        total += chunk.length;
-        stall.last = Date.now();
-        if (total > limit) {
-          incoming.pause();
-          done({ ok: false, status: 413, why: `body passed max_body_size ${limit} while arriving` });
-        } else chunks.push(chunk);
-      };
-      const onEnd = () => done({ ok: true, bytes: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total) });
-      const onGone = () => done({ ok: false, status: 0, why: `the client went away after ${total} body bytes` });
-      const onClose = () => incoming.readableEnded || onGone();
-      const stall = stalls.start(() => done({ ok: false, status: 408, why: `no body bytes for ${stalls.ms / 1000} s (body_timeout) after ${total} bytes` }));
-      incoming.on("data", onData).on("end", onEnd).on("error", onGone).on("aborted", onGone).on("close", onClose);
-    });
-  },
-  dropConnection(c) {
-    bindings(c).incoming.socket.destroy();
-    return SENT; // nothing is written
-  },
-} satisfies RuntimeBinding;
+  }
+
+  asyncContext(): AsyncLocalStorage<RequestContext> {
+    return this.#store;
+  }
+
+  listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles): Promise<Listening> {
+    return listen(socket, fetch, params, tls);
+  }
+}
 
 /** started from the sources (`node --import tsx adapters/node.ts`): TypeScript is on */
 const tsxLoaded = process.execArgv.some((arg) => /(^|[/=])tsx\b/.test(arg));
@@ -204,13 +223,19 @@ function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?:
   });
 }
 
-await main({
-  binding,
-  argv: process.argv.slice(2),
+/** Start mhttpd under Node with this command line: `node dist/node.mjs ...` and the
+ * mhttpd command (bin/mhttpd.mjs) both come here. */
+export function startMhttpd(argv: string[] = process.argv.slice(2)): Promise<void> {
+  return main(nodePlatform(argv));
+}
+
+/** The process around the adapter: arguments, signals, workers, exit. */
+const nodePlatform = (argv: string[]): Platform => ({
+  adapter: new NodeAdapter(),
+  argv,
   env: process.env,
   cwd: process.cwd(),
   readTls,
-  listen,
   // workers > 1: node:cluster (Node 20 has no reusePort; it came in 22.12). The
   // workers' listen() goes through the primary, which accepts and hands each
   // connection to a worker in turn (round-robin, the default except on Windows).
@@ -234,8 +259,23 @@ await main({
   onSignals(handler) {
     process.on("SIGINT", () => handler("SIGINT"));
     process.on("SIGTERM", () => handler("SIGTERM"));
+    process.on("SIGHUP", () => handler("SIGHUP"));
   },
   exit: (code) => process.exit(code),
   stdout: (line) => process.stdout.write(line + "\n"),
   stderr: (line) => process.stderr.write(line + "\n"),
 });
+
+/** This file (dist/node.mjs when built) is the program node was given, rather than a
+ * module the mhttpd command imported: Node 20 has no import.meta.main (22.18 has). */
+function isProgram(): boolean {
+  const main = (import.meta as { main?: boolean }).main;
+  if (main !== undefined) return main;
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isProgram()) await startMhttpd();

@@ -5,7 +5,7 @@
 // node:tls createSecureContext does not check the pair on Deno.
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { TlsFiles } from "../src/server.ts";
+import type { TlsFiles } from "../src/adapter.ts";
 
 function read(name: string, path: string): string {
   try {

@@ -3,53 +3,60 @@
 // trusted_proxies set, a request whose peer is one of those proxies is taken to
 // be from the address the proxies recorded: X-Forwarded-For read right to left,
 // skipping our own proxies, the first address that is not one of them.
-import { isIP } from "./params.ts";
-import { normalizeIp } from "./ip.ts";
+//
+// It fails closed: when the entry we must read is not an address, the client is
+// unknown (null), never the proxy. The proxy wrote that entry, so it is all we
+// know of the client; taking the proxy instead would let anyone behind it pass
+// an allowed_ips that admits the proxy.
+import { normalizeIp, parseAddress, type Address, type AddressMatcher } from "./ip.ts";
+import { quote } from "./log.ts";
 
-type Range = { v6: boolean; base: bigint; bits: number };
-
-function toBig(ip: string): { v6: boolean; n: bigint } | undefined {
-  ip = normalizeIp(ip);
-  if (!isIP(ip)) return undefined;
-  if (!ip.includes(":")) return { v6: false, n: ip.split(".").reduce((a, o) => (a << 8n) + BigInt(o), 0n) };
-  let [head, tail = ""] = ip.split("::");
-  if (!ip.includes("::")) tail = "";
-  const expand = (s: string) => (s === "" ? [] : s.split(":")).flatMap((g) => {
-    if (!g.includes(".")) return [parseInt(g, 16)];
-    const o = g.split(".").map(Number);
-    return [(o[0] << 8) | o[1], (o[2] << 8) | o[3]];
-  });
-  const h = expand(head);
-  const t = expand(tail);
-  const groups = [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
-  return { v6: true, n: groups.reduce((a, g) => (a << 16n) + BigInt(g), 0n) };
+export interface Client {
+  /** the peer as the runtime reports it, or the forwarded address in canonical
+   * text; null when a trusted proxy forwarded something that is not an address */
+  address: string | null;
+  /** why the address is null, for the log */
+  unknown?: string;
 }
 
-/** Compile a list from parseAllowedIps ("a.b.c.d", "x::/64", ...) into a matcher. */
-export function ipMatcher(list: string[]): (ip: string) => boolean {
-  const ranges: Range[] = list.map((entry) => {
-    const [addr, prefix] = entry.split("/");
-    const a = toBig(addr)!;
-    const width = a.v6 ? 128 : 32;
-    const bits = prefix === undefined ? width : Number(prefix);
-    return { v6: a.v6, bits, base: a.n >> BigInt(width - bits) };
-  });
-  return (ip) => {
-    const a = toBig(ip);
-    if (!a) return false;
-    return ranges.some((r) => r.v6 === a.v6 && a.n >> BigInt((a.v6 ? 128 : 32) - r.bits) === r.base);
-  };
-}
+/** Optional whitespace around an entry: spaces and tabs, as HTTP's OWS (String.trim
+ * would also eat NBSP and other bytes a header may hold). */
+const OWS = /^[ \t]+|[ \t]+$/g;
+/** IPv4 or [IPv6] followed by a port, as Azure Application Gateway writes them */
+const WITH_PORT = /^(?:([\d.]+)|\[([^\]]*)\]):(\d{1,5})$/;
 
-/** The client's address: the peer, or, when the peer is a trusted proxy, the
- * nearest untrusted address in X-Forwarded-For (the peer when there is none). */
-export function clientAddress(peer: string, forwardedFor: string | null, trusted: ((ip: string) => boolean) | undefined): string {
-  if (!trusted || forwardedFor === null || !trusted(peer)) return peer;
-  const hops = forwardedFor.split(",").map((s) => s.trim().replace(/^\[(.*)\]$/, "$1"));
-  for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = hops[i];
-    if (!isIP(normalizeIp(hop))) return peer; // garbage in the chain: believe nothing
-    if (!trusted(hop)) return hop;
+/** One X-Forwarded-For entry as proxies write it: a bare address, an IPv6 address
+ * in brackets, or an IPv4 or bracketed IPv6 address followed by :port (the port
+ * dropped). An IPv6 address with a port and no brackets cannot be told from an
+ * address; it is read as written. */
+export function forwardedAddress(entry: string): Address | undefined {
+  const text = entry.replace(OWS, "");
+  if (text.charCodeAt(0) === 91 /* [ */ && text.endsWith("]")) {
+    const inner = text.slice(1, -1);
+    return inner.includes(":") ? parseAddress(inner) : undefined;
   }
-  return peer;
+  const m = WITH_PORT.exec(text);
+  if (!m) return parseAddress(text);
+  if (Number(m[3]) > 65535) return undefined;
+  if (m[1] !== undefined) return m[1].includes(".") ? parseAddress(m[1]) : undefined;
+  return m[2].includes(":") ? parseAddress(m[2]) : undefined;
+}
+
+/** The client: the peer, or, when the peer is a trusted proxy, the nearest
+ * address in X-Forwarded-For that is not a trusted proxy (the peer when every
+ * entry is one); unknown when the entry to read is not an address. */
+export function clientAddress(peer: string, forwardedFor: string | null, trusted: AddressMatcher | undefined): Client {
+  if (!trusted || forwardedFor === null || !trusted.includes(peer)) return { address: peer };
+  const entries = forwardedFor.split(",");
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const hop = forwardedAddress(entries[i]);
+    if (!hop) {
+      return {
+        address: null,
+        unknown: `X-Forwarded-For entry ${quote(entries[i].replace(OWS, ""))} from trusted proxy ${normalizeIp(peer)} is not an address`,
+      };
+    }
+    if (!trusted.has(hop)) return { address: hop.toString() };
+  }
+  return { address: peer };
 }

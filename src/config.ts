@@ -8,10 +8,12 @@
 // came from and what is allowed.
 import * as v from "valibot";
 import { PARAMS, PARAM_NAMES, type ParamName, type Params } from "./params.ts";
-import { StartupError } from "./route.ts";
+import { ConfigError } from "./errors.ts";
 
 export interface ConfigSources {
   cli?: Partial<Record<ParamName, unknown>>;
+  /** how each command-line value was given, for messages (default: its --flag) */
+  cliOrigins?: Partial<Record<ParamName, string>>;
   env?: Record<string, string | undefined>;
   /** parameters from the route (module `config` export or cfg modparams) */
   route?: Record<string, unknown>;
@@ -22,7 +24,6 @@ export interface ConfigSources {
 export const envName = (name: ParamName) => `MHTTPD_${name.toUpperCase()}`;
 export const flagName = (name: ParamName) => `--${name.replace(/_/g, "-")}`;
 
-export class ConfigError extends StartupError {}
 
 function show(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : Array.isArray(value) ? JSON.stringify(value) : String(value);
@@ -42,7 +43,7 @@ export function resolveParams(sources: ConfigSources): Params {
   const route = sources.route ?? {};
   const label = sources.routeLabel ?? "the route's config";
   for (const key of Object.keys(route)) {
-    if (!(key in PARAMS)) {
+    if (!Object.hasOwn(PARAMS, key)) {
       throw new ConfigError(`unknown parameter "${key}" in ${label} (known: ${PARAM_NAMES.join(", ")})`);
     }
   }
@@ -52,7 +53,7 @@ export function resolveParams(sources: ConfigSources): Params {
     const fromEnv = sources.env?.[envName(name)];
     let raw: unknown;
     let origin: string;
-    if (fromCli !== undefined) [raw, origin] = [fromCli, flagName(name)];
+    if (fromCli !== undefined) [raw, origin] = [fromCli, sources.cliOrigins?.[name] ?? flagName(name)];
     else if (fromEnv !== undefined) [raw, origin] = [fromEnv, envName(name)];
     else if (route[name] !== undefined) [raw, origin] = [route[name], label];
     else {

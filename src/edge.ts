@@ -3,16 +3,17 @@
 // process here: the platform listens, so the parameters about those are refused,
 // and the client's address is whatever the platform says it is.
 //
-//   export default createFetchHandler({ route, params: { allowed_ips: ["10.0.0.0/8"] } });
+//   export default createFetchHandler({ route, params: { allowed_ips: "10.0.0.0/8" } });
 //   Deno.serve(createFetchHandler({ route }).fetch);
-import type { Context } from "hono";
-import { createApp, type RuntimeBinding } from "./app.ts";
+import { webDefaults, type RequestAdapter } from "./adapter.ts";
 import { compileCfg, CfgSyntaxError } from "./cfg/index.ts";
-import { ConfigError, resolveParams } from "./config.ts";
-import { SyncContextStore, type ContextStore } from "./ksr.ts";
+import { resolveParams } from "./config.ts";
+import { ConfigError, StartupError } from "./errors.ts";
+import { createHandler } from "./handler.ts";
+import { SyncContextStore, type ContextStore } from "./ksr-global.ts";
 import { Logger, type LogSink } from "./log.ts";
 import { PARAM_NAMES, type Params } from "./params.ts";
-import { resolveCallback, StartupError, type RouteFunction } from "./route.ts";
+import { kemiRoute, resolveCallback, type Route, type RouteFunction } from "./route.ts";
 import { onGlobalErrorEvents, reportStrayErrors } from "./stray-errors.ts";
 
 /** What the platform calls: Workers pass (request, env, ctx), Deno.serve (request, info). */
@@ -55,7 +56,8 @@ const PLATFORM_OWNED: Record<string, string> = {
 };
 
 function platformOwned(name: string): string | undefined {
-  return name.startsWith("tls_") ? "the platform terminates TLS" : PLATFORM_OWNED[name];
+  if (name.startsWith("tls_")) return "the platform terminates TLS";
+  return Object.hasOwn(PLATFORM_OWNED, name) ? PLATFORM_OWNED[name] : undefined;
 }
 
 /**
@@ -64,7 +66,7 @@ function platformOwned(name: string): string | undefined {
  *  - on Cloudflare Workers the edge sets CF-Connecting-IP (and replaces any the
  *    client sent). Read only on workerd: anywhere else the client could write it.
  */
-function platformAddress(request: Request, second: unknown): { address: string; port?: number } {
+function platformAddress(request: Request, second: unknown): { address?: string; port?: number } {
   const remote = (second as { remoteAddr?: { hostname?: string; port?: number } } | undefined)?.remoteAddr;
   if (remote && typeof remote.hostname === "string") return { address: remote.hostname, port: remote.port };
   if (ON_WORKERD) return { address: request.headers.get("cf-connecting-ip") ?? "" };
@@ -72,8 +74,6 @@ function platformAddress(request: Request, second: unknown): { address: string; 
 }
 
 const ON_WORKERD = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";
-
-type EdgeEnv = { address: string; port?: number };
 
 let sharedStore: Promise<ContextStore> | undefined;
 
@@ -102,7 +102,7 @@ async function findContextStore(): Promise<ContextStore | undefined> {
 }
 
 /** The route's function and its own parameters, from whichever form was given. */
-function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Record<string, unknown>; callback(name: string): RouteFunction } {
+function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Record<string, unknown>; callback(name: string): Route } {
   const route = opts.cfg ?? opts.route;
   if (typeof route === "string") {
     const file = opts.routeName ?? "route.cfg";
@@ -122,7 +122,7 @@ function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Reco
       },
     };
   }
-  if (typeof route === "function") return { label: "the route", config: {}, callback: () => route as RouteFunction };
+  if (typeof route === "function") return { label: "the route", config: {}, callback: () => kemiRoute(route as RouteFunction) };
   if (route && typeof route === "object") {
     const name = opts.routeName ?? "the route module";
     const config = route.config ?? {};
@@ -132,7 +132,7 @@ function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Reco
     return {
       label: `the config export of ${name}`,
       config: config as Record<string, unknown>,
-      callback: (eventCallback) => resolveCallback({ url: name, exports: route, config: config as Record<string, unknown> }, eventCallback),
+      callback: (eventCallback) => kemiRoute(resolveCallback({ url: name, exports: route, config: config as Record<string, unknown> }, eventCallback)),
     };
   }
   throw new StartupError("createFetchHandler: give a route (a function, a module namespace or .cfg text)");
@@ -175,34 +175,29 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
   if (dropped.length) logger.info(`${route.label}: ${dropped.join(", ")} ignored: the platform listens and keeps the connections`);
   const fn = route.callback(params.event_callback);
 
-  const binding: RuntimeBinding = {
+  const adapter: RequestAdapter = {
+    ...webDefaults,
     name: ON_WORKERD ? "workerd" : "fetch",
-    getConnInfo: (c: Context) => {
-      const env = c.env as EdgeEnv;
-      return { remote: { address: env.address, port: env.port } };
-    },
+    // the platform owns the connections and the heads; a Worker's timers die with
+    // the request that set them
+    limits: { connections: true, head: Infinity, bodyStall: false, timersPerRequest: true },
+    peer: platformAddress,
     // Workers say which HTTP version reached the edge
-    httpVersion: (c) => (c.req.raw as Request & { cf?: { httpProtocol?: string } }).cf?.httpProtocol,
-    capsConnections: true,
-    // a Worker's timers die with the request that set them
-    timersPerRequest: true,
+    httpVersion: (request) => (request as Request & { cf?: { httpProtocol?: string } }).cf?.httpProtocol,
     // drop: the core's body that fails at once, so the platform gives up on the
     // response (workerd closes the connection having sent nothing)
+    asyncContext: () => opts.contextStore ?? contextStore(),
   };
-
-  // The store is found once, before the first request: an import may be async.
-  let app: ReturnType<typeof createApp> | undefined;
-  let ready: Promise<unknown> | undefined;
-  const build = (store: ContextStore) => {
-    app = createApp({ route: fn, params, logger, binding: { ...binding, contextStore: store } });
-  };
-  if (opts.contextStore) build(opts.contextStore);
-
+  const handler = createHandler({ route: fn, params, logger, adapter });
+  // an async route waits for the context store before its first request (an import may be async)
+  let ready = handler.ready;
   // a Worker's third argument (its ExecutionContext) is not needed: nothing outlives the response
   const fetch: EdgeFetch = async (request, second) => {
-    if (!app) await (ready ??= contextStore().then(build));
-    const env: EdgeEnv = platformAddress(request, second);
-    return app!.fetch(request, env);
+    if (ready) {
+      await ready;
+      ready = undefined;
+    }
+    return handler.fetch(request, second);
   };
   return { fetch, params };
 }

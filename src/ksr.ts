@@ -1,23 +1,19 @@
-// The KSR facade for TypeScript and JavaScript routes: the subset of Kamailio's
-// KEMI API that an HTTP route uses, with KEMI's argument and return conventions.
-// One Ksr is made per request and bound to its RequestContext, so it only ever
-// sees its own request. The exported `KSR` (also installed as a global, as
-// Kamailio's JavaScript and Lua engines do) forwards to the Ksr of the request
-// whose code is running, found through the adapter's async context store.
+// The KSR of one request (src/ksr-api.ts says what it offers): made on first use
+// and bound to its RequestContext, so it only ever sees its own request. The
+// global `KSR` (src/ksr-global.ts) forwards to the one of the request whose code
+// is running.
 import type { RequestContext } from "./context.ts";
-import { L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN, type Logger } from "./log.ts";
-import { lookupPv, PvError, type PvValue } from "./pv.ts";
+import { KSR_EXIT, type KsrApi, type KsrMicrohttpdApi, type KsrPvApi, type KsrXApi } from "./ksr-api.ts";
+import { L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN, quote, type Logger } from "./log.ts";
+import { lookupPv, ownEntry, PvError, type PvValue } from "./pv.ts";
 import { queueReply, queueReplyHeader } from "./reply.ts";
 
 const NO_REQUEST = "no HTTP request is being processed";
 
-/** What KSR.x.exit() throws, as app_jsdt does; a try/catch around it swallows it. */
-export const KSR_EXIT = "~~ksr~exit~~";
-
 const SCRIPT = "<script>";
 const NEVER_ABORTED = new AbortController().signal;
 
-class KsrPv {
+class KsrPv implements KsrPvApi {
   constructor(
     private readonly ctx: RequestContext | undefined,
     private readonly logger: Logger,
@@ -74,7 +70,7 @@ class KsrPv {
   private write(pvn: string, value: PvValue): boolean {
     const pv = lookupPv(String(pvn));
     if (pv instanceof PvError || !pv.set) {
-      this.logger.err(`pv: cannot set ${pvn}: ${pv instanceof PvError ? pv.message : "read-only variable"}`, SCRIPT);
+      this.logger.err(`pv: cannot set ${quote(String(pvn))}: ${pv instanceof PvError ? pv.message : "read-only variable"}`, SCRIPT);
       return false;
     }
     pv.set(this.ctx, value);
@@ -82,7 +78,7 @@ class KsrPv {
   }
 }
 
-class KsrMicrohttpd {
+class KsrMicrohttpd implements KsrMicrohttpdApi {
   constructor(
     private readonly ctx: RequestContext | undefined,
     private readonly logger: Logger,
@@ -117,7 +113,7 @@ class KsrMicrohttpd {
   }
 }
 
-class KsrX {
+class KsrX implements KsrXApi {
   constructor(private readonly ctx: RequestContext | undefined) {}
   /** End the route now; a reply already queued is sent. */
   exit(): never {
@@ -132,7 +128,7 @@ class KsrX {
 
 const KEMI_LEVELS: Record<string, number> = { dbg: L_DBG, info: L_INFO, notice: L_NOTICE, warn: L_WARN, err: L_ERR, crit: L_CRIT };
 
-export class Ksr {
+export class Ksr implements KsrApi {
   // made on first use: a route reads one or two of them, a .cfg route none
   #pv: KsrPv | undefined;
   #microhttpd: KsrMicrohttpd | undefined;
@@ -181,7 +177,7 @@ export class Ksr {
   }
   /** KSR.log(level, msg): level is dbg|info|notice|warn|err|crit (any case); anything else logs as err. */
   log(level: string, msg: string): number {
-    this.logger.log(KEMI_LEVELS[String(level).toLowerCase()] ?? L_ERR, String(msg), SCRIPT);
+    this.logger.log(ownEntry(KEMI_LEVELS, String(level).toLowerCase()) ?? L_ERR, String(msg), SCRIPT);
     return 0;
   }
   /** Mark the request to be dropped when the route ends, without ending it now. */
@@ -195,111 +191,7 @@ export class Ksr {
   }
 }
 
-export type KsrApi = Ksr;
-
-/** Where the running request's context is kept across awaits. Adapters give an
- * AsyncLocalStorage; without one, only the synchronous part of a route can use the
- * global KSR (the KSR passed to the route function is always right). */
-export interface ContextStore {
-  run<R>(ctx: RequestContext, fn: () => R): R;
-  getStore(): RequestContext | undefined;
+/** The KSR of a request: made on first use (a .cfg route never makes one). */
+export function ksrOf(ctx: RequestContext): Ksr {
+  return (ctx.ksrSlot ??= new Ksr(ctx, ctx.logger)) as Ksr;
 }
-
-export class SyncContextStore implements ContextStore {
-  private current: RequestContext | undefined;
-  run<R>(ctx: RequestContext, fn: () => R): R {
-    const prev = this.current;
-    this.current = ctx;
-    try {
-      return fn();
-    } finally {
-      this.current = prev;
-    }
-  }
-  getStore() {
-    return this.current;
-  }
-}
-
-/** Where the running request is found, kept once per process (on globalThis under
- * a registry symbol), not once per copy of this module: on Node the core runs
- * bundled (dist/node.mjs) while a route's `import { KSR } from "mhttpd"` loads
- * another copy, and both must see the same request. */
-interface KsrState {
-  /** the async store (AsyncLocalStorage) of this process, shared by every handler */
-  asyncStore: ContextStore | undefined;
-  /** the request whose route runs synchronously right now (set and cleared within
-   * one call, so no other request's code can run while it is set) */
-  syncCurrent: RequestContext | undefined;
-  idleKsr: Ksr | undefined;
-  idleLogger: Logger | undefined;
-}
-const state: KsrState = ((globalThis as { [key: symbol]: KsrState })[Symbol.for("mhttpd.ksr")] ??= {
-  asyncStore: undefined,
-  syncCurrent: undefined,
-  idleKsr: undefined,
-  idleLogger: undefined,
-});
-
-/** Called once per handler: where to find the running request, and the global
- * `KSR` that Kamailio KEMI scripts use without importing anything. */
-export function setKsrEnvironment(store: ContextStore | undefined, logger: Logger): void {
-  if (store && !(store instanceof SyncContextStore)) state.asyncStore = store;
-  state.idleLogger = logger;
-  state.idleKsr = undefined;
-  (globalThis as { KSR?: KsrApi }).KSR = KSR;
-}
-
-/** Run a route for a request. `acrossAwaits`: through the async store, so the
- * global KSR follows the route past its awaits (an `async function` route);
- * otherwise only for the synchronous call, which costs nothing (on Node 20 an
- * AsyncLocalStorage.run hooks every promise of the process). */
-export function runWithKsr(ctx: RequestContext, route: (evname: string, ksr: Ksr) => unknown, acrossAwaits: boolean): unknown {
-  if (acrossAwaits && state.asyncStore) return state.asyncStore.run(ctx, () => route(EVENT_NAME, ctx.ksr));
-  const prev = state.syncCurrent;
-  state.syncCurrent = ctx;
-  try {
-    return route(EVENT_NAME, ctx.ksr);
-  } finally {
-    state.syncCurrent = prev;
-  }
-}
-
-/** The event name a microhttpd route is called with, as in Kamailio. */
-export const EVENT_NAME = "microhttpd:request";
-
-/** The request whose code is running, where that can be known: inside a route's
- * synchronous call, or (a route that awaits, where the runtime has an async store)
- * in anything that call started, its timers and promises included. */
-export function runningRequest(): RequestContext | undefined {
-  return state.syncCurrent ?? state.asyncStore?.getStore();
-}
-
-function currentKsr(): Ksr {
-  const ctx = state.syncCurrent ?? state.asyncStore?.getStore();
-  if (ctx) return ctx.ksr;
-  // outside a request (module top level, timers): logging works, request access is null
-  return (state.idleKsr ??= new Ksr(undefined, state.idleLogger ?? ({ log() {}, err() {}, level: 2 } as unknown as Logger)));
-}
-
-/** KSR of the request whose code is running: import it, or use the global `KSR`. */
-export const KSR: KsrApi = Object.freeze({
-  get pv() {
-    return currentKsr().pv;
-  },
-  get microhttpd() {
-    return currentKsr().microhttpd;
-  },
-  get x() {
-    return currentKsr().x;
-  },
-  dbg: (m: string) => currentKsr().dbg(m),
-  info: (m: string) => currentKsr().info(m),
-  notice: (m: string) => currentKsr().notice(m),
-  warn: (m: string) => currentKsr().warn(m),
-  err: (m: string) => currentKsr().err(m),
-  crit: (m: string) => currentKsr().crit(m),
-  log: (l: string, m: string) => currentKsr().log(l, m),
-  set_drop: () => currentKsr().set_drop(),
-  get_debug: () => currentKsr().get_debug(),
-}) as unknown as KsrApi;

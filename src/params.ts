@@ -4,9 +4,11 @@
 // everywhere at once. Every value goes through its valibot schema.
 import * as v from "valibot";
 import { parseAllowedIps } from "./ip.ts";
-import type { AccessLogFormat } from "./access-log.ts";
 import { LOG_LEVELS, parseLogLevel } from "./log.ts";
-import { parseUrlPattern } from "./url-filter.ts";
+import { compileEre, type EreMatcher } from "./ere.ts";
+
+/** access_log: off, or one line per request in Common Log Format or as JSON */
+export type AccessLogFormat = "off" | "common" | "json";
 
 /** Kamailio's declared modparam type: a cfg `modparam` must give this type. */
 export type KamailioType = "int" | "str";
@@ -27,6 +29,11 @@ export interface ParamSpec<T> {
 
 function spec<T>(s: ParamSpec<T>): ParamSpec<T> {
   return s;
+}
+
+/** url_match / url_skip: the compiled ERE; throws an Error saying why it cannot run. */
+function urlPattern(raw: string): EreMatcher | undefined {
+  return raw === "" ? undefined : compileEre(raw, false);
 }
 
 /** A schema from a parser that returns the value or throws an Error whose message says why. */
@@ -95,7 +102,7 @@ export function parseSeconds(raw: unknown, min: number, max: number): number {
   return n;
 }
 
-const sizeParam = (name: string, dflt: number, max: number, doc: string) =>
+const sizeParam = (name: string, dflt: number, max: number, doc: string): ParamSpec<number> =>
   spec<number>({
     name,
     // a modparam may give an int (bytes) or a str with a suffix ("64k")
@@ -106,7 +113,7 @@ const sizeParam = (name: string, dflt: number, max: number, doc: string) =>
     schema: parsed((raw) => parseSize(raw, 1, max)),
   });
 
-const timeParam = (name: string, dflt: number, doc: string, min = 0.05) =>
+const timeParam = (name: string, dflt: number, doc: string, min = 0.05): ParamSpec<number> =>
   spec<number>({
     name,
     // a modparam may give an int (seconds) or a str with a fraction ("0.5")
@@ -117,7 +124,33 @@ const timeParam = (name: string, dflt: number, doc: string, min = 0.05) =>
     schema: parsed((raw) => parseSeconds(raw, min, 86400)),
   });
 
-export const PARAMS = {
+/** Every parameter and the type of its validated value, written out: a reader sees
+ * them in one place, and JSR documents the package from written types. */
+export interface ParamTable {
+  listen_addr: ParamSpec<string>;
+  listen_port: ParamSpec<number>;
+  listen_socket: ParamSpec<ListenSocket[]>;
+  tls_cert: ParamSpec<string>;
+  tls_key: ParamSpec<string>;
+  event_callback: ParamSpec<string>;
+  allowed_ips: ParamSpec<string[]>;
+  max_body_size: ParamSpec<number>;
+  max_header_size: ParamSpec<number>;
+  header_timeout: ParamSpec<number>;
+  body_timeout: ParamSpec<number>;
+  idle_timeout: ParamSpec<number>;
+  route_timeout: ParamSpec<number>;
+  shutdown_timeout: ParamSpec<number>;
+  max_connections: ParamSpec<number>;
+  trusted_proxies: ParamSpec<string[]>;
+  url_match: ParamSpec<EreMatcher | undefined>;
+  url_skip: ParamSpec<EreMatcher | undefined>;
+  access_log: ParamSpec<AccessLogFormat>;
+  workers: ParamSpec<number | "auto">;
+  debug: ParamSpec<number>;
+}
+
+export const PARAMS: ParamTable = {
   listen_addr: spec<string>({
     name: "listen_addr",
     type: "str",
@@ -187,8 +220,8 @@ export const PARAMS = {
   allowed_ips: spec<string[]>({
     name: "allowed_ips",
     type: "str",
-    allowed: "comma-separated IPv4/IPv6 addresses and CIDR ranges (a.b.c.d/n, a.b.c.d/m.m.m.m, x::/n)",
-    doc: "Clients allowed to connect, checked on the socket's peer address before the route runs; empty allows all.",
+    allowed: "comma-separated IPv4/IPv6 addresses and CIDR ranges (a.b.c.d/n, a.b.c.d/m.m.m.m, x::/n; ::ffff:a.b.c.d/n is a.b.c.d/(n-96))",
+    doc: "Clients allowed to connect, checked on the client's address (the peer, or the address trusted_proxies forwarded for) before the route runs; others get 403; empty allows all.",
     default: [],
     schema: parsed((raw) => parseAllowedIps(str(raw))),
   }),
@@ -218,39 +251,39 @@ export const PARAMS = {
     name: "max_connections",
     type: "int",
     allowed: "an integer from 1 to 1000000",
-    doc: "Most connections open at once; beyond it new connections are refused (Bun: requests in flight beyond it get 503).",
+    doc: "Node: most sockets open at once, further ones are closed when accepted. Bun and Deno: most requests in flight, further ones get 503 (idle keep-alive sockets are not counted).",
     default: 10000,
     schema: parsed((raw) => parseInteger(raw, 1, 1000000)),
   }),
   trusted_proxies: spec<string[]>({
     name: "trusted_proxies",
     type: "str",
-    allowed: "comma-separated IPv4/IPv6 addresses and CIDR ranges, or empty",
-    doc: "Proxies whose X-Forwarded-For is believed for srcip and allowed_ips; empty ignores X-Forwarded-For.",
+    allowed: "comma-separated IPv4/IPv6 addresses and CIDR ranges, as in allowed_ips, or empty",
+    doc: "Proxies whose X-Forwarded-For is believed for srcip and allowed_ips; an entry that is not an address makes the client unknown (srcip null, 403 with allowed_ips); empty ignores X-Forwarded-For.",
     default: [],
     schema: parsed((raw) => parseAllowedIps(str(raw))),
   }),
-  url_match: spec<RegExp | undefined>({
+  url_match: spec<EreMatcher | undefined>({
     name: "url_match",
     type: "str",
-    allowed: "a POSIX extended regular expression (case-sensitive), or empty",
+    allowed: "a POSIX extended regular expression (case-sensitive, no back-references), or empty",
     doc: "Only requests whose target (path and query) matches run the route; others get 404. As in xhttp.",
     default: undefined,
-    schema: parsed((raw) => parseUrlPattern(str(raw))),
+    schema: parsed((raw) => urlPattern(str(raw))),
   }),
-  url_skip: spec<RegExp | undefined>({
+  url_skip: spec<EreMatcher | undefined>({
     name: "url_skip",
     type: "str",
-    allowed: "a POSIX extended regular expression (case-sensitive), or empty",
+    allowed: "a POSIX extended regular expression (case-sensitive, no back-references), or empty",
     doc: "Requests whose target matches get 404 without running the route; checked before url_match. As in xhttp.",
     default: undefined,
-    schema: parsed((raw) => parseUrlPattern(str(raw))),
+    schema: parsed((raw) => urlPattern(str(raw))),
   }),
   access_log: spec<AccessLogFormat>({
     name: "access_log",
     type: "str",
     allowed: "off, common or json",
-    doc: "One line per request on stdout after the response (time, client, method, target, status, bytes, duration).",
+    doc: "One line per request on stdout after the response (time, client, method, target, status sent, bytes, duration); request fields escaped (common: as nginx's escape=default).",
     default: "off",
     schema: parsed((raw) => {
       const s = str(raw).toLowerCase();
@@ -277,9 +310,9 @@ export const PARAMS = {
   }),
 };
 
-export type ParamName = keyof typeof PARAMS;
-export type Params = { [K in ParamName]: (typeof PARAMS)[K] extends ParamSpec<infer T> ? T : never };
+export type ParamName = keyof ParamTable;
+export type Params = { [K in ParamName]: ParamTable[K] extends ParamSpec<infer T> ? T : never };
 
 export const PARAM_NAMES = Object.keys(PARAMS) as ParamName[];
 
-export const isIPv4 = (s: string) => IPV4.test(s);
+export const isIPv4 = (s: string): boolean => IPV4.test(s);

@@ -2,8 +2,10 @@
 // $var / $vn / $shv / $null. A name is parsed once into an accessor; both KEMI's
 // KSR.pv.* and the cfg compiler use the same accessors.
 import type { RequestContext } from "./context.ts";
+import type { PvValue } from "./ksr-api.ts";
+import { quote } from "./log.ts";
 
-export type PvValue = string | number | null;
+export type { PvValue };
 
 export interface Pv {
   /** the name as written, for messages */
@@ -22,7 +24,7 @@ export const MHTTPD_VARS: Record<string, { doc: string; get: (ctx: RequestContex
   size: { doc: "body length in bytes (a number)", get: (c) => c.body.length },
   method: { doc: "request method as sent", get: (c) => c.method },
   version: { doc: "HTTP version (HTTP/1.1; on Node the version as sent)", get: (c) => c.version },
-  srcip: { doc: "client IP address (IPv4 without ::ffff:)", get: (c) => c.srcip },
+  srcip: { doc: "client IP address (IPv4 without ::ffff:); null when a trusted proxy forwarded something that is not an address", get: (c) => c.srcip },
   srcport: { doc: "client port (a number)", get: (c) => c.conn.remotePort ?? null },
   dstip: { doc: "local address the request came in on", get: (c) => c.conn.localAddress ?? null },
   dstport: { doc: "local port the request came in on (a number)", get: (c) => c.conn.localPort ?? null },
@@ -41,20 +43,26 @@ export const MHTTPD_PREFIXED: Record<string, { doc: string; get: (ctx: RequestCo
 /** Header names longer than this are refused, as libmicrohttpd's lookup does. */
 const MAX_HEADER_NAME = 255;
 
+/** table[name] when the table itself has it: never Object.prototype's
+ * constructor, __proto__, toString, ... */
+export function ownEntry<T>(table: Record<string, T>, name: string): T | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 function mhttpdPv(spec: string, inner: string): Pv {
   const colon = inner.indexOf(":");
   if (colon >= 0) {
     const kind = inner.slice(0, colon).toLowerCase();
     const name = inner.slice(colon + 1);
-    const prefixed = MHTTPD_PREFIXED[kind];
-    if (!prefixed) throw new PvError(`unknown $mhttpd attribute "${inner}" in ${spec} (prefixes: ${Object.keys(MHTTPD_PREFIXED).join(": ")}:)`);
-    if (name === "" || name.length > MAX_HEADER_NAME) throw new PvError(`bad name after "${kind}:" in ${spec}`);
+    const prefixed = ownEntry(MHTTPD_PREFIXED, kind);
+    if (!prefixed) throw new PvError(`unknown $mhttpd attribute ${quote(inner)} in ${quote(spec)} (prefixes: ${Object.keys(MHTTPD_PREFIXED).join(": ")}:)`);
+    if (name === "" || name.length > MAX_HEADER_NAME) throw new PvError(`bad name after "${kind}:" in ${quote(spec)}`);
     const get = prefixed.get;
     return { spec, get: (c) => (c ? get(c, name) : null) };
   }
-  const v = MHTTPD_VARS[inner.toLowerCase()];
+  const v = ownEntry(MHTTPD_VARS, inner.toLowerCase());
   if (!v) {
-    throw new PvError(`unknown $mhttpd attribute "${inner}" in ${spec} (known: ${Object.keys(MHTTPD_VARS).join(", ")}, h:Name, hdrc:Name, arg:name)`);
+    throw new PvError(`unknown $mhttpd attribute ${quote(inner)} in ${quote(spec)} (known: ${Object.keys(MHTTPD_VARS).join(", ")}, h:Name, hdrc:Name, arg:name)`);
   }
   const get = v.get;
   return { spec, get: (c) => (c ? get(c) : null) };
@@ -82,9 +90,9 @@ const PV_RE = /^\$(\w+)(?:\((.*)\))?$/s;
 export function parsePv(spec: string): Pv {
   if (spec === "$null") return NULL_PV;
   const m = PV_RE.exec(spec);
-  if (!m) throw new PvError(`invalid pseudo-variable name "${spec}"`);
+  if (!m) throw new PvError(`invalid pseudo-variable name ${quote(spec)}`);
   const [, cls, inner] = m;
-  if (inner === undefined) throw new PvError(`unknown pseudo-variable "${spec}"`);
+  if (inner === undefined) throw new PvError(`unknown pseudo-variable ${quote(spec)}`);
   switch (cls) {
     case "mhttpd":
       return mhttpdPv(spec, inner);
@@ -95,7 +103,7 @@ export function parsePv(spec: string): Pv {
     case "shv":
       return storePv(spec, shvStore, inner, true);
     default:
-      throw new PvError(`unknown pseudo-variable class "$${cls}" in "${spec}"`);
+      throw new PvError(`unknown pseudo-variable class "$${cls}" in ${quote(spec)}`);
   }
 }
 

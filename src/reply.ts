@@ -137,11 +137,23 @@ export function replyLength(reply: Reply): number {
   return typeof b === "string" ? utf8.encode(b).length : b.byteLength;
 }
 
+/** A reply on its way to the runtime (RequestAdapter.respond). */
+export interface OutgoingReply {
+  reply: Reply;
+  /** the headers mhttpd_reply_header added */
+  headers: [string, string][] | undefined;
+  /** the server is draining: the connection closes after this response (an
+   * adapter that writes the response itself says Connection: close) */
+  close: boolean;
+}
+
 /** A reply's headers as a plain record (Set-Cookie as an array), for adapters that
  * write the response themselves. mhttpd_reply's ctype wins over an added
  * Content-Type unless it is empty; an empty ctype and none added = no Content-Type. */
-export function replyHeaderRecord(reply: Reply, extra: [string, string][] | undefined): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+export function replyHeaderRecord(outgoing: OutgoingReply): Record<string, string | string[]> {
+  const { reply, headers: extra } = outgoing;
+  // no prototype: a header named constructor or __proto__ is just a header
+  const out: Record<string, string | string[]> = Object.create(null);
   if (extra) {
     for (const [k, v] of extra) {
       const key = k.toLowerCase();
@@ -153,6 +165,7 @@ export function replyHeaderRecord(reply: Reply, extra: [string, string][] | unde
     }
   }
   if (reply.ctype !== "") out["content-type"] = reply.ctype;
+  if (outgoing.close) out["connection"] = "close";
   return out;
 }
 
@@ -170,13 +183,11 @@ function okInit(ctype: string): ResponseInit {
 
 /** The Response for a reply. An empty ctype must mean no Content-Type at all, but
  * the Fetch API labels a string body text/plain: such bodies go out as bytes,
- * through the runtime's `untyped` hook where the runtime labels bytes too. */
-export function replyResponse(
-  reply: Reply,
-  extra: [string, string][] | undefined,
-  untyped?: (status: number, bytes: Uint8Array, headers: Headers) => Response,
-): Response {
-  const { status, ctype, body } = reply;
+ * through the runtime's `untyped` hook where the runtime labels bytes too.
+ * (Connection: close while draining is set on the Response by the pipeline.) */
+export function replyResponse(outgoing: OutgoingReply, untyped?: (status: number, bytes: Uint8Array, headers: Headers) => Response): Response {
+  const { status, ctype, body } = outgoing.reply;
+  const extra = outgoing.headers;
   if (!extra && ctype !== "") return new Response(body as BodyInit | null, status === 200 ? okInit(ctype) : { status, headers: { "content-type": ctype } });
   const headers = new Headers();
   // added headers go out as given (Set-Cookie may repeat); mhttpd_reply's ctype

@@ -1,10 +1,29 @@
-// Loading the user's route: a .ts/.js module whose default export (or the export
-// named by event_callback) is called as fn("microhttpd:request", KSR) per request.
-import type { Ksr } from "./ksr.ts";
+// Routes: what the pipeline runs per request, and loading a route module (a
+// .ts/.js module whose default export, or the export named by event_callback, is
+// called as fn("microhttpd:request", KSR) per request). A .cfg route is compiled by
+// src/cfg/; src/load-route.ts picks one or the other by the file's name.
+import type { RequestContext } from "./context.ts";
+import { StartupError } from "./errors.ts";
+import { EVENT_NAME, type KsrApi } from "./ksr-api.ts";
+import { ksrOf } from "./ksr.ts";
 
-export { EVENT_NAME } from "./ksr.ts";
+/** A KEMI route function, as the user writes it (the app_jsdt signature). */
+export type RouteFunction = (evname: string, ksr: KsrApi) => unknown;
 
-export type RouteFunction = (evname: string, ksr: Ksr) => unknown;
+/** What the pipeline runs per request. A .cfg route is compiled to one directly;
+ * a KEMI function is wrapped once, when loaded (kemiRoute). */
+export interface Route {
+  (ctx: RequestContext): unknown;
+  /** it is an `async function`: the global KSR must follow it across awaits from
+   * its first request */
+  readonly awaits?: boolean;
+}
+
+/** A KEMI function as a Route: it gets the event name and its request's KSR. */
+export function kemiRoute(fn: RouteFunction): Route {
+  const awaits = fn.constructor?.name === "AsyncFunction";
+  return Object.assign((ctx: RequestContext) => fn(EVENT_NAME, ksrOf(ctx)), { awaits });
+}
 
 export interface RouteModule {
   /** file URL of the module, for messages */
@@ -13,8 +32,6 @@ export interface RouteModule {
   /** the module's exported `config` object: parameter defaults for this route */
   config: Record<string, unknown>;
 }
-
-export class StartupError extends Error {}
 
 /** How user modules (route files, KEMI scripts) are imported. Bun and Deno run
  * TypeScript themselves; the Node adapter sets one that turns TypeScript support
@@ -37,20 +54,21 @@ export interface LoadedRoute {
   /** parameters the route file sets (a module's `config` export) */
   config: Record<string, unknown>;
   /** the per-request function, once the parameters are final (event_callback) */
-  callback(eventCallback: string): RouteFunction;
+  callback(eventCallback: string): Route;
 }
 
-/** Load a route file by URL: a kamailio.cfg (by its .cfg extension) or a module. */
-export async function loadRoute(url: string): Promise<LoadedRoute> {
-  if (/\.cfg$/i.test(url.replace(/[?#].*$/, ""))) {
-    const { loadCfgRoute } = await import("./cfg/index.ts");
-    return loadCfgRoute(url);
+/** A route module's route: its `config` and its function (`defines`, -A on the
+ * command line, are for a .cfg's preprocessor: a module has none). */
+export async function loadModuleRoute(url: string, defines: Record<string, string> = {}): Promise<LoadedRoute> {
+  const names = Object.keys(defines);
+  if (names.length > 0) {
+    throw new StartupError(`-A ${names[0]}: -A defines a #!define for a .cfg route's preprocessor; ${displayPath(url)} is a module, which has none`);
   }
   const mod = await importRouteModule(url);
   return {
     label: `the config export of ${displayPath(url)}`,
     config: mod.config,
-    callback: (eventCallback) => resolveCallback(mod, eventCallback),
+    callback: (eventCallback) => kemiRoute(resolveCallback(mod, eventCallback)),
   };
 }
 
@@ -76,7 +94,8 @@ export async function importRouteModule(url: string): Promise<RouteModule> {
  * A missing name is a start-up error (the C module silently hangs every client instead). */
 export function resolveCallback(mod: RouteModule, eventCallback: string): RouteFunction {
   const name = eventCallback || "default";
-  const fn = mod.exports[name];
+  // a module namespace has no prototype, but a route object given to createFetchHandler does
+  const fn = Object.hasOwn(mod.exports, name) ? mod.exports[name] : undefined;
   if (typeof fn !== "function") {
     // sorted: runtimes list a module's exports in different orders
     const exported = Object.keys(mod.exports).filter((k) => typeof mod.exports[k] === "function").sort();

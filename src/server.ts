@@ -1,36 +1,27 @@
 // Start-up, the same on every runtime: command line -> route -> parameters ->
-// handler -> listeners. An adapter supplies a Platform (how to listen, signals,
-// exit) and calls main(); everything decided here is decided once for all runtimes.
-import { createApp, type RuntimeBinding } from "./app.ts";
-import { parseCommandLine, usage } from "./cli.ts";
+// handler -> listeners, and the graceful stop. An adapter supplies a Platform (its
+// ServerAdapter, and the process: arguments, signals, exit, workers) and calls
+// main(); everything decided here is decided once for all runtimes.
+import type { ServerAdapter, Listening, TlsFiles } from "./adapter.ts";
+import { parseCommandLine, usage, type CommandLine } from "./cli.ts";
 import { resolveParams } from "./config.ts";
+import { EXIT_CONFIG, EXIT_FAILURE, StartupError } from "./errors.ts";
+import { createHandler, type Handler } from "./handler.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { Logger } from "./log.ts";
+import { loadRoute } from "./load-route.ts";
+import { escapeLogLine, Logger } from "./log.ts";
 import type { ListenSocket, Params } from "./params.ts";
-import { loadRoute, setModuleImporter, StartupError } from "./route.ts";
+import { setModuleImporter, type Route } from "./route.ts";
 import { reportStrayErrors, type StrayKind } from "./stray-errors.ts";
 import { supervise, WORKER_INDEX_ENV, WORKER_SOCKETS_ENV, type WorkerEvents, type WorkerHandle } from "./supervisor.ts";
 
-export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
-
-export interface Listening {
-  /** the port actually bound (listen_port 0 picks one) */
-  port: number;
-  /** stop accepting, close idle keep-alive connections; resolves once every
-   * connection of this listener has closed */
-  close(): Promise<void>;
-  /** close every connection now (shutdown_timeout passed) */
-  destroy(): void;
-}
-
 export interface Platform {
-  binding: RuntimeBinding;
+  /** the runtime's server: listen, and what the pipeline asks per request */
+  adapter: ServerAdapter;
   argv: string[];
   env: Record<string, string | undefined>;
   /** absolute directory that relative route paths are taken from */
   cwd: string;
-  /** `tls` is given for an HTTPS socket (socket.tls): the PEMs read by readTls */
-  listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles): Promise<Listening>;
   /** read tls_cert and tls_key and check that they belong together; throws an
    * Error whose message names the file. Absent: the runtime cannot serve HTTPS. */
   readTls?(certPath: string, keyPath: string): TlsFiles | Promise<TlsFiles>;
@@ -47,22 +38,20 @@ export interface Platform {
   /** how route files and KEMI scripts are imported, where the runtime needs a step
    * first (Node: TypeScript support); without it, import() */
   importModule?(url: string): Promise<unknown>;
+  /** call `handler` with "SIGINT", "SIGTERM" or "SIGHUP" when one arrives */
   onSignals(handler: (signal: string) => void): void;
   /** errors no code catches (a route's unawaited rejection, a throw in its timer):
    * the runtime's default ends the process; the handler logs them instead */
   onStrayError(handler: (error: unknown, kind: StrayKind) => void): void;
   exit(code: number): never;
   stdout(line: string): void;
+  /** writes the line as it is: whatever may hold outside text goes through the
+   * Logger or escapeLogLine first (one event, one line) */
   stderr(line: string): void;
 }
 
-/** the PEM text of tls_cert and tls_key */
-export interface TlsFiles {
-  cert: string;
-  key: string;
-}
-
 export const VERSION = "0.1.0";
+
 export const DEFAULT_ROUTE = new URL("../config/default.cfg", import.meta.url).href;
 
 export function fileUrl(path: string, cwd: string): string {
@@ -94,10 +83,22 @@ export function tlsProblem(params: Params, sockets: ListenSocket[]): string | un
   return undefined;
 }
 
+/** What start-up has settled before serving: the route, its parameters, the logger. */
+interface Configured {
+  cli: CommandLine;
+  route: Route;
+  params: Params;
+  logger: Logger;
+  tls: TlsFiles | undefined;
+  /** MHTTPD_WORKER_INDEX: this process is a worker of a supervisor */
+  workerIndex: string | undefined;
+}
+
 export async function main(platform: Platform): Promise<void> {
-  const fail = (msg: string): never => {
-    platform.stderr(`mhttpd: ${msg}`);
-    return platform.exit(1);
+  const fail = (msg: string, code = EXIT_CONFIG): never => {
+    // a start-up error can quote a file's or a variable's bytes
+    platform.stderr(escapeLogLine(`mhttpd: ${msg}`));
+    return platform.exit(code);
   };
   if (platform.importModule) setModuleImporter(platform.importModule);
   try {
@@ -107,94 +108,137 @@ export async function main(platform: Platform): Promise<void> {
       return platform.exit(0);
     }
     if (cli.version) {
-      platform.stdout(`mhttpd ${VERSION} (${platform.binding.name})`);
+      platform.stdout(`mhttpd ${VERSION} (${platform.adapter.name})`);
       return platform.exit(0);
     }
-    const url = cli.routeFile ? fileUrl(cli.routeFile, platform.cwd) : DEFAULT_ROUTE;
-    const route = await loadRoute(url);
-    const params = resolveParams({ cli: cli.values, env: platform.env, route: route.config, routeLabel: route.label });
-    // a worker's log lines say which worker wrote them (their stderr is shared)
-    const workerTag = platform.env[WORKER_INDEX_ENV] === undefined ? undefined : `worker ${platform.env[WORKER_INDEX_ENV]}`;
-    const logger = new Logger(params.debug, workerTag ? (line) => platform.stderr(line.replace(" ", ` [${workerTag}] `)) : platform.stderr);
-    platform.onStrayError(reportStrayErrors(logger));
-    const fn = route.callback(params.event_callback);
-    // workers > 1: this process supervises; the workers (MHTTPD_WORKER_INDEX set) serve
-    const workerIndex = platform.env[WORKER_INDEX_ENV];
-    const workers = params.workers === "auto" ? Math.max(1, platform.cpus?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1) : params.workers;
-    if (workerIndex === undefined && workers > 1) {
-      if (!platform.spawnWorker || !platform.freePort) return fail(`workers ${workers}: this runtime's adapter cannot start worker processes`);
-      await platform.prepareWorkers?.();
-      // listen_port 0: the workers must share one port, so it is chosen here
-      const sockets: ListenSocket[] = [];
-      for (const s of listenSockets(params)) sockets.push(s.port === 0 ? { ...s, port: await platform.freePort(s.hostname) } : s);
-      supervise({ ...platform, spawnWorker: platform.spawnWorker }, { workers, sockets, logger });
-      return;
+    const setup = await configure(platform, cli);
+    if (cli.check) {
+      // Kamailio's words for it (src/main.c), on stderr as there
+      platform.stderr("config file ok, exiting...");
+      return platform.exit(0);
     }
-    const workerSocketsEnv = workerIndex === undefined ? undefined : platform.env[WORKER_SOCKETS_ENV];
-    const workerSockets = workerSocketsEnv ? (JSON.parse(workerSocketsEnv) as ListenSocket[]) : undefined;
-    const lifecycle = new Lifecycle();
-    const app = createApp({ route: fn, params, logger, binding: platform.binding, lifecycle, accessLog: platform.stdout });
-    await app.ready;
-
-    const listeners: Listening[] = [];
-    // Signals are handled from before the first listener is up, so a signal
-    // that comes while starting still stops cleanly.
-    // Graceful stop: no new connections; requests in flight finish and their
-    // responses (and any new request on a kept-alive connection) say
-    // Connection: close; after shutdown_timeout what is left is closed. A second
-    // signal exits at once.
-    let stopping = false;
-    platform.onSignals((signal) => {
-      // a worker stops on its supervisor's SIGTERM; Ctrl-C reaches the whole
-      // process group, and the supervisor turns it into that SIGTERM
-      if (workerIndex !== undefined && signal === "SIGINT") return;
-      if (stopping) {
-        logger.warn(`${signal} received again: exiting now`);
-        return platform.exit(1);
-      }
-      stopping = true;
-      lifecycle.draining = true;
-      logger.info(`${signal} received: stopping (${lifecycle.inflight} requests in flight, up to ${params.shutdown_timeout} s)`);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), params.shutdown_timeout * 1000)));
-      const drained = Promise.allSettled([...listeners.map((l) => l.close()), lifecycle.idle()]).then(() => false);
-      Promise.race([drained, timedOut]).then((late) => {
-        clearTimeout(timer);
-        if (late) {
-          logger.warn(`shutdown_timeout ${params.shutdown_timeout} s passed with ${lifecycle.inflight} requests in flight: closing all connections`);
-          for (const l of listeners) l.destroy();
-        }
-        platform.exit(0);
-      });
-    });
-
-    const sockets = workerSockets ?? listenSockets(params);
-    const tlsError = tlsProblem(params, sockets);
-    if (tlsError) return fail(tlsError);
-    let tls: TlsFiles | undefined;
-    if (sockets.some((s) => s.tls)) {
-      if (!platform.readTls) return fail(`TLS is not supported on ${platform.binding.name}`);
-      try {
-        tls = await platform.readTls(params.tls_cert, params.tls_key);
-      } catch (e) {
-        return fail((e as Error).message);
-      }
-    }
-
-    for (const socket of sockets) {
-      if (stopping) break; // a signal came while starting: the exit is under way
-      try {
-        const l = await platform.listen(socket, app.fetch, params, socket.tls ? tls : undefined);
-        listeners.push(l);
-        platform.stdout(`mhttpd listening on ${socketUrl(socket, l.port)} (${platform.binding.name})`);
-      } catch (e) {
-        await Promise.allSettled(listeners.map((l) => l.close()));
-        const err = e as Error & { code?: string };
-        return fail(`cannot listen on ${socketUrl(socket, socket.port)}: ${err.code === "EADDRINUSE" || /in use/i.test(err.message) ? "address already in use" : err.message}`);
-      }
-    }
+    const workers = workerCount(platform, setup.params);
+    if (setup.workerIndex === undefined && workers > 1) return await superviseWorkers(platform, setup, workers);
+    await serve(platform, setup);
   } catch (e) {
     if (e instanceof StartupError) return fail(e.message);
-    return fail(`start-up failed: ${(e as Error)?.stack ?? String(e)}`);
+    if (e instanceof ListenError) return fail(e.message, EXIT_FAILURE);
+    return fail(`start-up failed: ${(e as Error)?.stack ?? String(e)}`, EXIT_FAILURE);
   }
+}
+
+/** The route, the parameters, the logger and the TLS files: everything that a
+ * configuration error can stop (-c stops right after). */
+async function configure(platform: Platform, cli: CommandLine): Promise<Configured> {
+  const url = cli.routeFile ? fileUrl(cli.routeFile, platform.cwd) : DEFAULT_ROUTE;
+  const loaded = await loadRoute(url, { defines: cli.defines });
+  const params = resolveParams({ cli: cli.values, cliOrigins: cli.origins, env: platform.env, route: loaded.config, routeLabel: loaded.label });
+  // a worker's log lines say which worker wrote them (their stderr is shared)
+  const workerIndex = platform.env[WORKER_INDEX_ENV];
+  const workerTag = workerIndex === undefined ? undefined : `worker ${workerIndex}`;
+  const logger = new Logger(params.debug, workerTag ? (line) => platform.stderr(line.replace(" ", ` [${workerTag}] `)) : platform.stderr);
+  platform.onStrayError(reportStrayErrors(logger));
+  const route = loaded.callback(params.event_callback);
+  if (cli.foreground.length > 0 && workerIndex === undefined) {
+    logger.dbg(`${[...new Set(cli.foreground)].join(" ")} accepted and changes nothing: mhttpd always logs to stderr and stays in the foreground`);
+  }
+  return { cli, route, params, logger, tls: await readTlsFiles(platform, params), workerIndex };
+}
+
+/** The TLS settings and files are configuration too: checked before -c answers and
+ * before a supervisor starts workers that would each fail on them. (A worker's
+ * sockets are the supervisor's with the ports resolved: the same TLS.) */
+async function readTlsFiles(platform: Platform, params: Params): Promise<TlsFiles | undefined> {
+  const sockets = listenSockets(params);
+  const problem = tlsProblem(params, sockets);
+  if (problem) throw new StartupError(problem);
+  if (!sockets.some((s) => s.tls)) return undefined;
+  if (!platform.readTls) throw new StartupError(`TLS is not supported on ${platform.adapter.name}`);
+  try {
+    return await platform.readTls(params.tls_cert, params.tls_key);
+  } catch (e) {
+    throw new StartupError((e as Error).message);
+  }
+}
+
+function workerCount(platform: Platform, params: Params): number {
+  if (params.workers !== "auto") return params.workers;
+  return Math.max(1, platform.cpus?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1);
+}
+
+/** workers > 1: this process supervises; the workers (MHTTPD_WORKER_INDEX set) serve. */
+async function superviseWorkers(platform: Platform, setup: Configured, workers: number): Promise<void> {
+  if (!platform.spawnWorker || !platform.freePort) throw new StartupError(`workers ${workers}: this runtime's adapter cannot start worker processes`);
+  await platform.prepareWorkers?.();
+  // listen_port 0: the workers must share one port, so it is chosen here
+  const sockets: ListenSocket[] = [];
+  for (const s of listenSockets(setup.params)) sockets.push(s.port === 0 ? { ...s, port: await platform.freePort(s.hostname) } : s);
+  supervise({ ...platform, spawnWorker: platform.spawnWorker }, { workers, sockets, logger: setup.logger });
+}
+
+/** A socket that could not be bound: not the configuration's fault (exit 1). */
+class ListenError extends Error {}
+
+/** The handler, the signals, then one listener per socket. */
+async function serve(platform: Platform, setup: Configured): Promise<void> {
+  const { params, logger } = setup;
+  const lifecycle = new Lifecycle();
+  const handler = createHandler({ route: setup.route, params, logger, adapter: platform.adapter, lifecycle, accessLog: platform.stdout });
+  await handler.ready;
+  const listeners: Listening[] = [];
+  // Signals are handled from before the first listener is up, so a signal that
+  // comes while starting still stops cleanly.
+  const stop = gracefulStop(platform, { listeners, lifecycle, params, logger, isWorker: setup.workerIndex !== undefined });
+  const workerSocketsEnv = setup.workerIndex === undefined ? undefined : platform.env[WORKER_SOCKETS_ENV];
+  const sockets = workerSocketsEnv ? (JSON.parse(workerSocketsEnv) as ListenSocket[]) : listenSockets(params);
+  for (const socket of sockets) {
+    if (stop.stopping) break; // a signal came while starting: the exit is under way
+    listeners.push(await listenOn(platform, socket, handler, params, setup.tls, listeners));
+  }
+}
+
+async function listenOn(platform: Platform, socket: ListenSocket, handler: Handler, params: Params, tls: TlsFiles | undefined, others: Listening[]): Promise<Listening> {
+  try {
+    const l = await platform.adapter.listen(socket, handler.fetch, params, socket.tls ? tls : undefined);
+    platform.stdout(`mhttpd listening on ${socketUrl(socket, l.port)} (${platform.adapter.name})`);
+    return l;
+  } catch (e) {
+    await Promise.allSettled(others.map((l) => l.close()));
+    const err = e as Error & { code?: string };
+    throw new ListenError(`cannot listen on ${socketUrl(socket, socket.port)}: ${err.code === "EADDRINUSE" || /in use/i.test(err.message) ? "address already in use" : err.message}`);
+  }
+}
+
+/** Graceful stop on SIGTERM/SIGINT: no new connections; requests in flight finish
+ * and their responses (and any new request on a kept-alive connection) say
+ * Connection: close; after shutdown_timeout what is left is closed. A second
+ * signal exits at once. SIGHUP is ignored, as Kamailio's main process does. */
+function gracefulStop(platform: Platform, s: { listeners: Listening[]; lifecycle: Lifecycle; params: Params; logger: Logger; isWorker: boolean }) {
+  const { listeners, lifecycle, params, logger } = s;
+  const state = { stopping: false };
+  platform.onSignals((signal) => {
+    if (signal === "SIGHUP") return logger.info("SIGHUP received: ignored, as Kamailio does (restart to load a changed route)");
+    // a worker stops on its supervisor's SIGTERM; Ctrl-C reaches the whole
+    // process group, and the supervisor turns it into that SIGTERM
+    if (s.isWorker && signal === "SIGINT") return;
+    if (state.stopping) {
+      logger.warn(`${signal} received again: exiting now`);
+      return platform.exit(1);
+    }
+    state.stopping = true;
+    lifecycle.draining = true;
+    logger.info(`${signal} received: stopping (${lifecycle.inflight} requests in flight, up to ${params.shutdown_timeout} s)`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), params.shutdown_timeout * 1000)));
+    const drained = Promise.allSettled([...listeners.map((l) => l.close()), lifecycle.idle()]).then(() => false);
+    void Promise.race([drained, timedOut]).then((late) => {
+      clearTimeout(timer);
+      if (late) {
+        logger.warn(`shutdown_timeout ${params.shutdown_timeout} s passed with ${lifecycle.inflight} requests in flight: closing all connections`);
+        for (const l of listeners) l.destroy();
+      }
+      platform.exit(0);
+    });
+  });
+  return state;
 }

@@ -4,7 +4,7 @@
 // connection down with one careless line of a route. The adapters route those
 // events here instead: the error is logged (with the request it came from where
 // the async context tells), counted, and the server keeps serving.
-import { runningRequest } from "./ksr.ts";
+import { runningRequest } from "./ksr-global.ts";
 import type { Logger } from "./log.ts";
 
 export type StrayKind = "unhandled rejection" | "uncaught exception";

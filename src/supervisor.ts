@@ -7,6 +7,7 @@
 // started is the adapter's (Platform.spawnWorker); the rest is the same everywhere.
 import type { Logger } from "./log.ts";
 import type { ListenSocket } from "./params.ts";
+import { EXIT_CONFIG, EXIT_FAILURE } from "./errors.ts";
 
 /** set in a worker's environment: its index (0-based) */
 export const WORKER_INDEX_ENV = "MHTTPD_WORKER_INDEX";
@@ -55,7 +56,7 @@ export function supervise(platform: SupervisorPlatform, opts: { workers: number;
   const slots: Slot[] = Array.from({ length: workers }, (_, index) => ({ index, startedAt: 0, listening: [], ready: false, failures: 0 }));
   let started = false; // every worker has listened once: the start-up is over
   let stopping = false;
-  let exitCode = 0; // 1 when start-up failed
+  let exitCode = 0; // a worker's start-up failure: EXIT_CONFIG when that was its status, else EXIT_FAILURE
 
   const live = () => slots.filter((s) => s.handle !== undefined);
   const finishIfDone = () => {
@@ -94,7 +95,7 @@ export function supervise(platform: SupervisorPlatform, opts: { workers: number;
           // on a retry: stop the others and fail the start-up as one process would
           logger.err(`worker ${slot.index} (pid ${handle.pid}) ${how} before listening: stopping`);
           stopping = true;
-          exitCode = 1;
+          exitCode = code === EXIT_CONFIG ? EXIT_CONFIG : EXIT_FAILURE;
           for (const s of slots) if (s.timer) clearTimeout(s.timer);
           for (const s of live()) s.handle!.kill("SIGTERM");
           return finishIfDone();
@@ -113,6 +114,8 @@ export function supervise(platform: SupervisorPlatform, opts: { workers: number;
   // the workers too, and they leave that one to us); exit once all have exited.
   // A second signal: kill them and exit now.
   platform.onSignals((signal) => {
+    // the workers get a hangup of the terminal too, and ignore it as well
+    if (signal === "SIGHUP") return logger.info("SIGHUP received: ignored, as Kamailio does (restart to load a changed route)");
     if (stopping) {
       logger.warn(`${signal} received again: killing ${live().length} workers and exiting now`);
       for (const s of live()) s.handle!.kill("SIGKILL");

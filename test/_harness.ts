@@ -47,10 +47,18 @@ export interface Server {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function spawnMhttpd(runtime: Runtime, args: string[], env?: Record<string, string>) {
-  const [cmd, ...pre] = runtimeCommand(runtime);
+/** How a test starts mhttpd other than through the adapter (the mhttpd command, an installed package). */
+export interface LaunchOptions {
+  /** the program and its first arguments, instead of runtimeCommand(runtime) */
+  command?: string[];
+  /** the working directory (default: the repository) */
+  cwd?: string;
+}
+
+function spawnMhttpd(runtime: Runtime, args: string[], env?: Record<string, string>, launch: LaunchOptions = {}) {
+  const [cmd, ...pre] = launch.command ?? runtimeCommand(runtime);
   return spawn(cmd, [...pre, ...args], {
-    cwd: ROOT,
+    cwd: launch.cwd ?? ROOT,
     env: { ...process.env, NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -60,9 +68,9 @@ function spawnMhttpd(runtime: Runtime, args: string[], env?: Record<string, stri
 export async function startServer(
   runtime: Runtime,
   args: string[],
-  opts: { sockets?: number; env?: Record<string, string>; timeoutMs?: number } = {},
+  opts: { sockets?: number; env?: Record<string, string>; timeoutMs?: number } & LaunchOptions = {},
 ): Promise<Server> {
-  const proc = spawnMhttpd(runtime, args, opts.env);
+  const proc = spawnMhttpd(runtime, args, opts.env, opts);
   let out = "";
   let err = "";
   proc.stdout!.on("data", (d) => (out += d));
@@ -104,8 +112,8 @@ export async function startServer(
 }
 
 /** Run mhttpd expecting it to exit by itself (bad configuration, --help). */
-export function runToExit(runtime: Runtime, args: string[], env?: Record<string, string>, timeoutMs = 20000) {
-  const proc = spawnMhttpd(runtime, args, env);
+export function runToExit(runtime: Runtime, args: string[], env?: Record<string, string>, timeoutMs = 20000, launch?: LaunchOptions) {
+  const proc = spawnMhttpd(runtime, args, env, launch);
   let stdout = "";
   let stderr = "";
   proc.stdout!.on("data", (d) => (stdout += d));
@@ -149,7 +157,7 @@ export function parseResponses(buf: Buffer, methods: string[] = []): RawResponse
       const c = l.indexOf(":");
       const k = l.slice(0, c).toLowerCase();
       const val = l.slice(c + 1).trim();
-      headers[k] = k in headers ? `${headers[k]}, ${val}` : val;
+      headers[k] = Object.hasOwn(headers, k) ? `${headers[k]}, ${val}` : val;
     }
     const status = Number(statusLine.split(" ")[1]);
     let p = end + 4;

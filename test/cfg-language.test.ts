@@ -13,7 +13,8 @@ import { RequestContext } from "../src/context.ts";
 import { Logger } from "../src/log.ts";
 import { pathToFileURL } from "node:url";
 import { CFG_DIR } from "./fixtures/cfg/_run.ts";
-import { compileEre } from "../src/cfg/values.ts";
+import { compileEre } from "../src/ere.ts";
+import { htableMemory, ITEM_OVERHEAD, table } from "../src/cfg/htable.ts";
 import { compileError, evalBody, evalExpr, makeRunner } from "./fixtures/cfg/_run.ts";
 
 /** a temporary directory, removed when the suite ends */
@@ -368,6 +369,107 @@ describe("cfg functions", () => {
     assert.equal(run({ url: "/b" }).status, 404);
     assert.match(compileError('loadmodule "htable.so"\nloadmodule "microhttpd.so"\nevent_route[microhttpd:request] { $sht(nope=>x) = 1; }', false) ?? "", /no htable "nope"/);
   });
+  it("htable attributes: unknown ones, bad values and a second declaration are start-up errors; size is clamped", () => {
+    const head = 'loadmodule "htable.so"\nloadmodule "microhttpd.so"\n';
+    const declare = (spec: string) => compileError(`${head}modparam("htable", "htable", "${spec}")\n`, false) ?? "";
+    assert.match(declare("e1=>size=4;autoexpir=10;"), /inline\.cfg:3:1: htable "e1": unknown attribute "autoexpir" \(known: size, autoexpire, initval, updateexpire;/);
+    assert.match(declare("e2=>size=big;"), /inline\.cfg:3:1: htable "e2": size "big" is not an unsigned integer/);
+    assert.match(declare("e3=>autoexpire=-1;"), /htable "e3": autoexpire "-1" is not an unsigned integer/);
+    assert.match(declare("e4=>initval=1.5;"), /htable "e4": initval "1\.5" is not an integer/);
+    assert.match(declare("e5=>size"), /htable "e5": size "" is not an unsigned integer/);
+    assert.match(declare("size=4"), /htable: expected "name=>size=\.\.\.;", found "size=4"/);
+    assert.match(
+      compileError(`${head}modparam("htable", "htable", "e6=>size=4;")\nmodparam("htable", "htable", "e6=>size=5;")\n`, false) ?? "",
+      /inline\.cfg:4:1: htable "e6" is declared twice \(first at .*inline\.cfg:3:1\)/,
+    );
+    const p = compileCfg("/x/h.cfg", {
+      text: `${head}modparam("htable", "htable", "s0=>size=0;")\nmodparam("htable", "htable", "s40=>size=40; dbtable=x ; dmqreplicate=1;")\nmodparam("htable", "htable", "s9=>size=9;initval=-3;updateexpire=0")\n`,
+    });
+    assert.deepEqual(
+      ["s0", "s40", "s9"].map((n) => table(n, { file: "t", line: 1, col: 1 }).options),
+      [
+        { size: 3, autoexpire: 0, updateexpire: true },
+        { size: 14, autoexpire: 0, updateexpire: true },
+        { size: 9, autoexpire: 0, updateexpire: false, initval: -3 },
+      ],
+    );
+    assert.ok(p.notes.some((n) => /htable s40: dbtable has no effect here/.test(n)));
+  });
+  it("htable autoexpire: gone for reads after its seconds, renewed by a set unless updateexpire=0, swept every timer_interval", (t) => {
+    t.mock.timers.enable({ apis: ["Date", "setInterval"], now: 1_000_000 });
+    const kv = (spec: string) =>
+      makeRunner(
+        'loadmodule "xlog.so"\nloadmodule "htable.so"\nloadmodule "microhttpd.so"\nmodparam("htable", "timer_interval", 5)\n' +
+          `modparam("htable", "htable", "${spec}")\n` +
+          'event_route[microhttpd:request] {\n if ($mhttpd(method) == "PUT") { $sht(T=>$mhttpd(url)) = $mhttpd(data); exit; }\n mhttpd_reply("200", "OK", "", "$sht(T=>$mhttpd(url))");\n}\n',
+        { wrap: false },
+      );
+    const at = (seconds: number, step: () => void) => {
+      t.mock.timers.tick(seconds * 1000 - (Date.now() - 1_000_000));
+      step();
+    };
+    // updateexpire=1 (the default): each set renews the 10 s
+    const renew = kv("T=>autoexpire=10;");
+    const get = (run: typeof renew, k: string) => run({ url: k }).body;
+    at(0, () => renew({ method: "PUT", url: "/a", body: "1" }));
+    at(9, () => assert.equal(get(renew, "/a"), "1"));
+    at(9, () => renew({ method: "PUT", url: "/a", body: "2" }));
+    at(18, () => assert.equal(get(renew, "/a"), "2", "renewed at 9 s"));
+    at(19.5, () => assert.equal(get(renew, "/a"), "<null>", "10 s after the last set"));
+    // updateexpire=0: only the insert starts the 10 s
+    const fixed = kv("T=>autoexpire=10;updateexpire=0;");
+    const t0 = (Date.now() - 1_000_000) / 1000;
+    at(t0, () => fixed({ method: "PUT", url: "/b", body: "1" }));
+    at(t0 + 9, () => fixed({ method: "PUT", url: "/b", body: "2" }));
+    at(t0 + 9.5, () => assert.equal(get(fixed, "/b"), "2"));
+    at(t0 + 10.5, () => assert.equal(get(fixed, "/b"), "<null>", "10 s after the insert"));
+    at(t0 + 11, () => fixed({ method: "PUT", url: "/b", body: "3" }));
+    at(t0 + 20, () => assert.equal(get(fixed, "/b"), "3", "an expired item set again is a new insert"));
+    // the timer returns the memory of items nobody reads again
+    const T = table("T", { file: "t", line: 1, col: 1 });
+    fixed({ method: "PUT", url: "/c", body: "x".repeat(1000) });
+    fixed({ method: "PUT", url: "/d", body: "x".repeat(1000) });
+    assert.equal(T.size, 3);
+    const used = htableMemory.used;
+    t.mock.timers.tick(15_000); // past their 10 s and one more timer_interval (5 s), no read
+    assert.equal(T.size, 0, "swept");
+    assert.ok(htableMemory.used <= used - 2 * 1000, `memory returned: ${used} -> ${htableMemory.used}`);
+  });
+  it("htable initval: a missing item reads as the integer", () => {
+    const src =
+      'loadmodule "xlog.so"\nloadmodule "htable.so"\nloadmodule "microhttpd.so"\nmodparam("htable", "htable", "hits=>size=8;initval=0;")\n' +
+      'event_route[microhttpd:request] {\n $sht(hits=>$mhttpd(url)) = $sht(hits=>$mhttpd(url)) + 1;\n mhttpd_reply("200", "OK", "", "$sht(hits=>$mhttpd(url)) $sht(hits=>/other)");\n}\n';
+    const run = makeRunner(src, { wrap: false });
+    assert.equal(run({ url: "/x" }).body, "1 0");
+    assert.equal(run({ url: "/x" }).body, "2 0");
+    table("hits", { file: "t", line: 1, col: 1 }).clear();
+  });
+  it("htable memory: all tables together hold shm_mem_size MiB; a set past it fails with an error log and changes nothing", () => {
+    const src =
+      'shm_mem_size=1\nloadmodule "xlog.so"\nloadmodule "htable.so"\nloadmodule "microhttpd.so"\nmodparam("htable", "htable", "big=>size=4;")\n' +
+      'event_route[microhttpd:request] {\n if ($mhttpd(method) == "POST") { sht_reset("big"); exit; }\n $sht(big=>$mhttpd(url)) = $mhttpd(data);\n mhttpd_reply("200", "OK", "", "after");\n}\n';
+    const run = makeRunner(src, { wrap: false });
+    const before = htableMemory.used;
+    const body = "b".repeat(100 * 1024);
+    let stored = 0;
+    let refused;
+    for (let i = 0; i < 20 && !refused; i++) {
+      const r = run({ method: "PUT", url: `/k${i}`, body });
+      assert.equal(r.body, "after", "the route goes on after a failed set");
+      if (r.logs.length) refused = r.logs;
+      else stored++;
+    }
+    assert.equal(stored, Math.floor((1024 * 1024 - before) / (body.length + ITEM_OVERHEAD + 3)));
+    assert.match(refused![0], /^ERROR: <script>: .*inline\.cfg:8: cannot set \$sht\(big=>"\/k\d+"\): no more shared memory \(the htables hold shm_mem_size 1 MiB\)$/);
+    assert.ok(htableMemory.used <= htableMemory.limit);
+    run({ method: "POST" });
+    assert.equal(htableMemory.used, before, "sht_reset returns it all");
+    assert.deepEqual(run({ method: "PUT", url: "/again", body }).logs, []);
+    run({ method: "POST" });
+    assert.match(compileError("shm_mem_size=0\n", false) ?? "", /inline\.cfg:1:1: shm_mem_size: expected a size in MiB from 1 to 16777216/);
+    compileCfg("/x/reset.cfg", { text: 'loadmodule "microhttpd.so"\n' }); // back to the default 64 MiB
+    assert.equal(htableMemory.limit, 64 * 1024 * 1024);
+  });
   it("jansson_get reads a JSON path from the body", () => {
     const src =
       'loadmodule "xlog.so"\nloadmodule "pv.so"\nloadmodule "jansson.so"\nloadmodule "microhttpd.so"\nevent_route[microhttpd:request] {\n' +
@@ -460,7 +562,7 @@ describe("KEMI from a .cfg", () => {
     const route = await loadCfgRoute(pathToFileURL(path.join(CFG_DIR, "kemi-ts.cfg")).href);
     assert.equal(route.config.event_callback, "on_request");
     const ctx = ctxFor("/k");
-    await route.callback("on_request")("microhttpd:request", ctx.ksr);
+    await route.callback("on_request")(ctx);
     assert.equal(ctx.reply?.body, "microhttpd:request /k");
     assert.throws(() => route.callback("nope"), /event_callback "nope": no such function in .*kemi-route\.ts \(functions: on_request\)/);
   });

@@ -45,14 +45,14 @@ for (const runtime of RUNTIMES) {
       const results = await Promise.all(cases.map(([args, env]) => runToExit(runtime, args, env)));
       results.forEach((r, i) => {
         const [args, , re] = cases[i];
-        assert.equal(r.code, 1, `exit code for ${args.join(" ")}: ${r.stderr}`);
+        assert.equal(r.code, 78, `exit code (EX_CONFIG) for ${args.join(" ")}: ${r.stderr}`);
         const lines = r.stderr.trim().split("\n");
         assert.equal(lines.length, 1, `one line for ${args.join(" ")}: ${r.stderr}`);
         assert.match(lines[0], re);
       });
     });
 
-    it("refuses a port in use with one line and exit 1", async () => {
+    it("refuses a port in use with one line and exit 1 (not a configuration error: a restart may cure it)", async () => {
       const srv = await startServer(runtime, LOCAL);
       try {
         const r = await runToExit(runtime, ["--listen-addr", "127.0.0.1", "--listen-port", String(srv.port)]);
@@ -145,17 +145,17 @@ for (const runtime of RUNTIMES) {
       { skip: runtime !== "node" && "Bun and Deno compile TypeScript themselves, with their own messages (the case list above)" },
       async () => {
         const bad = await runToExit(runtime, [path.join(FIXTURES, "syntax-error.ts"), ...LOCAL]);
-        assert.equal(bad.code, 1);
+        assert.equal(bad.code, 78);
         assert.match(bad.stderr.trim(), /^mhttpd: cannot load route module .*syntax-error\.ts: SyntaxError: .*syntax-error\.ts:2:1: Expected identifier but found end of file$/);
         const dir = mkdtempSync(path.join(tmpdir(), "mhttpd-ts-"));
         try {
           writeFileSync(path.join(dir, "route.ts"), 'import { x } from "./nope.ts";\nimport "no-such-package";\nexport default () => x;\n');
           const missing = await runToExit(runtime, [path.join(dir, "route.ts"), ...LOCAL]);
-          assert.equal(missing.code, 1);
+          assert.equal(missing.code, 78);
           assert.match(missing.stderr.trim(), /^mhttpd: cannot load route module .*route\.ts: .*route\.ts:1:19: Could not resolve "\.\/nope\.ts"$/);
           writeFileSync(path.join(dir, "route.ts"), 'import "no-such-package";\nexport default () => 1;\n');
           const pkg = await runToExit(runtime, [path.join(dir, "route.ts"), ...LOCAL]);
-          assert.equal(pkg.code, 1);
+          assert.equal(pkg.code, 78);
           // Node's own words, about the route rather than the compiled module
           assert.match(pkg.stderr.trim(), /^mhttpd: cannot load route module .*route\.ts: Cannot find package 'no-such-package' imported from .*\/route\.ts$/);
           assert.deepEqual(readdirSync(dir), ["route.ts"], "nothing is left beside the route");

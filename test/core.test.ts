@@ -184,7 +184,8 @@ for (const runtime of RUNTIMES) {
         const r = await httpRequest(srv.port, "GET", p);
         assert.equal(r.responses[0].status, 500, p);
       }
-      await waitForLog(srv, /ERROR: <core>: route failed on GET \/throw: Error: thrown on purpose\n\s+at /);
+      // the stack on the same line, its newlines escaped (one event, one line)
+      await waitForLog(srv, /ERROR: <core>: route failed on GET \/throw: Error: thrown on purpose\\x0a\s+at /);
       await waitForLog(srv, /route failed on GET \/reject: Error: rejected on purpose/);
       const thenOk = await httpRequest(srv.port, "GET", "/still-alive");
       assert.equal(thenOk.responses[0].status, 200);

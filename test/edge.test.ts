@@ -170,6 +170,10 @@ describe("edge: on workerd (Cloudflare Workers runtime)", () => {
         bundle: true,
         format: "esm",
         platform: "neutral",
+        // as wrangler resolves packages for Workers: ipaddr.js has only a "main"
+        // field, which platform "neutral" does not read by default
+        conditions: ["workerd", "worker", "browser"],
+        mainFields: ["workerd", "browser", "module", "main"],
         // node: modules come from workerd's nodejs_compat
         external: ["node:*"],
         loader: { ".cfg": "text" },
@@ -346,6 +350,13 @@ describe("edge: on workerd (Cloudflare Workers runtime)", () => {
 
     it("answers 500 when the route ends without a reply", async () => {
       assert.equal((await get("/noreply", cfg)).responses[0].status, 500);
+    });
+
+    it("matches =~ in linear time on workerd too (re2js in the bundle)", async () => {
+      const hostile = await get("/nested/" + "a".repeat(60) + "!", cfg);
+      assert.equal(hostile.responses.length, 1, "answered within the request's 5 s");
+      assert.match(hostile.responses[0].body.toString(), /^method=GET\nurl=\/nested\/a{60}!\n/);
+      assert.equal((await get("/nested/users/42", cfg)).responses[0].body.toString(), "nested\n");
     });
 
     it("runs the hash and base64 transformations (node:crypto and node:buffer on first use)", async () => {

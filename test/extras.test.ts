@@ -110,7 +110,7 @@ for (const runtime of RUNTIMES) {
 
     it("a bad url_match is a start-up error naming it", async () => {
       const r = await runToExit(runtime, ["--url-match", "(unclosed"]);
-      assert.equal(r.code, 1);
+      assert.equal(r.code, 78);
       assert.match(r.stderr.trim(), /^mhttpd: invalid url_match "\(unclosed" \(from --url-match\): .*; allowed: a POSIX extended regular expression/);
     });
   });

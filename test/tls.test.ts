@@ -140,7 +140,7 @@ for (const runtime of RUNTIMES) {
       const results = await Promise.all(runs.map(([args]) => runToExit(runtime, [...args])));
       results.forEach((r, i) => {
         const [args, re] = runs[i];
-        assert.equal(r.code, 1, `exit code for ${args.join(" ")}: ${r.stderr}`);
+        assert.equal(r.code, 78, `exit code (EX_CONFIG) for ${args.join(" ")}: ${r.stderr}`);
         const lines = r.stderr.trim().split("\n");
         assert.equal(lines.length, 1, `one line for ${args.join(" ")}: ${r.stderr}`);
         assert.match(lines[0], re);

@@ -193,7 +193,7 @@ for (const runtime of RUNTIMES) {
     it("a bad workers value is a one-line start-up error", async () => {
       for (const bad of ["0", "many", "1025"]) {
         const r = await runToExit(runtime, [ROUTE, "--workers", bad]);
-        assert.equal(r.code, 1, r.stderr);
+        assert.equal(r.code, 78, r.stderr);
         assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
         assert.match(r.stderr, new RegExp(`^mhttpd: invalid workers "${bad}" \\(from --workers\\): .*allowed: an integer from 1 to 1024, or auto`));
       }
@@ -202,7 +202,7 @@ for (const runtime of RUNTIMES) {
     if (runtime === "deno") {
       it("Deno without --allow-run: --workers 2 says what is missing", async () => {
         const r = await runToExit(runtime, [ROUTE, "--workers", "2"]);
-        assert.equal(r.code, 1, r.stderr);
+        assert.equal(r.code, 78, r.stderr);
         assert.match(r.stderr, /^mhttpd: workers > 1 on Deno needs --allow-run/m);
       });
     }

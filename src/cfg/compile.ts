@@ -8,7 +8,9 @@ import type { CaseLabel, Expr, Stmt } from "./parser.ts";
 import { compileCall, type FnEnv } from "./functions.ts";
 import { compilePv, script } from "./pvs.ts";
 import { BREAK, callRoute, EXIT, RETURN, runtimeError, sequence, type Action, type Exec } from "./runtime.ts";
-import { byteLength, compileEre, toInt, toStr, type Value } from "./values.ts";
+import { byteLength, toInt, toStr, type Value } from "./values.ts";
+import { compileEre, EreCache, type EreMatcher } from "../ere.ts";
+import { quote } from "../log.ts";
 
 type Eval = (x: Exec) => Value;
 
@@ -133,8 +135,9 @@ function compileBinary(op: string, le: Expr, re: Expr, pos: Pos, env: CompileEnv
   }
   const l = compileExpr(le, env);
   if (op === "=~") {
+    // rvalue.c: REG_EXTENDED | REG_ICASE
     if (re.k === "str") {
-      let rx: RegExp;
+      let rx: EreMatcher;
       try {
         rx = compileEre(re.v, true);
       } catch (err) {
@@ -145,23 +148,19 @@ function compileBinary(op: string, le: Expr, re: Expr, pos: Pos, env: CompileEnv
         return v === null ? 0 : bool(rx.test(toStr(v)));
       };
     }
+    // built at run time, maybe from the request: Kamailio compiles it on every
+    // evaluation and logs each failure; here it is compiled once per text
     const r = compileExpr(re, env);
-    const cache = new Map<string, RegExp | null>();
+    const cache = new EreCache(true);
     return (x) => {
       const v = l(x);
       const src = toStr(r(x));
-      let rx = cache.get(src);
-      if (rx === undefined) {
-        try {
-          rx = compileEre(src, true);
-        } catch (err) {
-          runtimeError(x.ctx, pos, `bad regular expression ${JSON.stringify(src)}: ${(err as Error).message}`);
-          rx = null;
-        }
-        if (cache.size > 256) cache.clear();
-        cache.set(src, rx);
+      const rx = cache.get(src);
+      if (rx instanceof Error) {
+        runtimeError(x.ctx, pos, `bad regular expression ${quote(src)}: ${rx.message}`);
+        return 0;
       }
-      return rx === null || v === null ? 0 : bool(rx.test(toStr(v)));
+      return v === null ? 0 : bool(rx.test(toStr(v)));
     };
   }
   const r = compileExpr(re, env);
@@ -241,7 +240,7 @@ function compileSwitch(s: Extract<Stmt, { k: "switch" }>, env: CompileEnv): Acti
     if (!label) return null;
     if (label.k === "num") return (val) => toInt(val) === label.v;
     if (label.k === "str") return (val) => toStr(val) === label.v;
-    let rx: RegExp;
+    let rx: EreMatcher;
     try {
       rx = compileEre(label.v, false); // switch.c: case-sensitive
     } catch (err) {

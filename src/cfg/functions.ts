@@ -8,6 +8,7 @@ import { queueReply, queueReplyHeader } from "../reply.ts";
 import { CfgSyntaxError, pvLength, type Pos } from "./lexer.ts";
 import type { Arg } from "./parser.ts";
 import { table } from "./htable.ts";
+import { ownEntry } from "../pv.ts";
 import { compileFormat, compilePv, type CfgPv, type Getter } from "./pvs.ts";
 import { callRoute, runtimeError, type Exec, type RouteTable } from "./runtime.ts";
 import { isIntText, toInt } from "./values.ts";
@@ -141,7 +142,7 @@ export const FUNCTIONS: Record<string, FunctionSpec> = {
 
 FUNCTIONS.sht_rm = {
   module: "htable",
-  doc: "sht_rm(table, key): remove the item; 1",
+  doc: "sht_rm(table, key): remove the item; 1 (-1 and an error log for an unknown table)",
   forms: [["fmt", "fmt"]],
   run(x, args, pos) {
     const name = fmt(args[0])(x.ctx);
@@ -156,7 +157,7 @@ FUNCTIONS.sht_rm = {
 
 FUNCTIONS.sht_reset = {
   module: "htable",
-  doc: "sht_reset(table): remove every item; 1",
+  doc: "sht_reset(table): remove every item; 1 (-1 and an error log for an unknown table)",
   forms: [["fmt"]],
   run(x, args, pos) {
     const name = fmt(args[0])(x.ctx);
@@ -238,7 +239,7 @@ function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
 
 /** The compiled call: (x) => the function's return code. */
 export function compileCall(name: string, args: Arg[], pos: Pos, env: FnEnv, loaded: Set<string>): (x: Exec) => number {
-  const spec = FUNCTIONS[name];
+  const spec = ownEntry(FUNCTIONS, name);
   if (!spec) throw new CfgSyntaxError(pos, `unknown function ${name}() (supported: ${Object.keys(FUNCTIONS).join(", ")})`);
   if (!loaded.has(spec.module)) throw new CfgSyntaxError(pos, `${name}() is exported by module ${spec.module}: add loadmodule "${spec.module}.so"`);
   const form = spec.forms.find((f) => f.length === args.length);

@@ -7,14 +7,16 @@
 import type { RequestContext } from "../context.ts";
 import { L_DBG } from "../log.ts";
 import { PARAMS, type ParamName } from "../params.ts";
-import { shvStore, varStore } from "../pv.ts";
-import { displayPath, EVENT_NAME, importUserModule, StartupError, type LoadedRoute, type RouteFunction } from "../route.ts";
+import { ownEntry, shvStore, varStore } from "../pv.ts";
+import { EVENT_NAME } from "../ksr-api.ts";
+import { displayPath, importUserModule, kemiRoute, type LoadedRoute, type Route, type RouteFunction } from "../route.ts";
+import { StartupError } from "../errors.ts";
 import { validateParam } from "../config.ts";
 import { compileBlock, type CompileEnv } from "./compile.ts";
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
-import { declareTable } from "./htable.ts";
+import { DEFAULT_SHM_MIB, DEFAULT_TIMER_INTERVAL, declareTable, setMemoryLimit, setTimerInterval } from "./htable.ts";
 import { filePathOf, fileUrlOf, readTextFile, resolveFrom } from "./host.ts";
-import { IGNORED_GLOBALS, IGNORED_PARAMS, MODULES, moduleName, USED_GLOBALS } from "./modules.ts";
+import { IGNORED_GLOBALS, IGNORED_PARAMS, MODULES, moduleName, SHM_GLOBALS, USED_GLOBALS } from "./modules.ts";
 import { parse, type RouteBlock } from "./parser.ts";
 import { preprocess } from "./preprocess.ts";
 import { type Exec, type RouteTable } from "./runtime.ts";
@@ -31,7 +33,7 @@ export interface CfgProgram {
   /** the route's parameters: microhttpd modparams and debug= */
   config: Record<string, unknown>;
   /** the compiled event_route[microhttpd:request], when the file has one */
-  event?: RouteFunction;
+  event?: Route;
   /** modparam("app_jsdt", "load", ...), resolved against the cfg's directory */
   kemiScript?: string;
   loaded: Set<string>;
@@ -59,10 +61,13 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
   const loaded = new Set<string>();
   let kemiScript: string | undefined;
   let maxWhile = DEFAULT_MAX_WHILE;
+  const tables = new Map<string, Pos>();
+  let timerInterval = DEFAULT_TIMER_INTERVAL;
+  let shmMib = DEFAULT_SHM_MIB;
 
   for (const m of tree.modules) {
     const name = moduleName(m.name);
-    const spec = MODULES[name];
+    const spec = ownEntry(MODULES, name);
     if (!spec) throw new CfgSyntaxError(m.pos, `unknown module "${m.name}": mhttpd provides ${Object.keys(MODULES).join(", ")}`);
     if (spec.ignored) notes.push(`${at(m.pos)}: module ${name} is SIP only: loaded and ignored`);
     loaded.add(name);
@@ -76,7 +81,7 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
       notes.push(`${at(p.pos)}: modparam ${mod}.${p.name} ignored (SIP-only module)`);
       continue;
     }
-    const type = spec.params[p.name];
+    const type = ownEntry(spec.params, p.name);
     if (!type) throw new CfgSyntaxError(p.pos, `module ${mod} has no parameter "${p.name}" (known: ${Object.keys(spec.params).join(", ")})`);
     const given = typeof p.value === "number" ? "int" : "str";
     // an int parameter must be given as an int (Kamailio's modparam type rule); a
@@ -96,7 +101,8 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
       else config[name] = p.value;
     } else if (key === "pv.shvset") setFromModparam(shvStore as Map<string, unknown>, String(p.value), p.pos, "shvset");
     else if (key === "pv.varset") setFromModparam(varStore as Map<string, unknown>, String(p.value), p.pos, "varset");
-    else if (key === "htable.htable") declareTable(String(p.value), p.pos);
+    else if (key === "htable.htable") declareTable(String(p.value), p.pos, tables, notes);
+    else if (key === "htable.timer_interval") timerInterval = Number(p.value);
     else if (key === "app_jsdt.load") kemiScript = resolveFrom(p.pos.file, String(p.value));
     else if (IGNORED_PARAMS.has(key)) notes.push(`${at(p.pos)}: modparam ${key} has no effect here: ignored`);
   }
@@ -111,6 +117,12 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
     } else if (g.name === "max_while_loops") {
       if (typeof g.value !== "number" || g.value < 0) throw new CfgSyntaxError(g.pos, "max_while_loops: expected a non-negative integer");
       maxWhile = g.value;
+    } else if (SHM_GLOBALS.has(g.name)) {
+      // Kamailio's bounds for -m / shm_mem_size, in MiB
+      if (typeof g.value !== "number" || !Number.isInteger(g.value) || g.value <= 0 || g.value > 16 * 1024 * 1024) {
+        throw new CfgSyntaxError(g.pos, `${g.name}: expected a size in MiB from 1 to 16777216`);
+      }
+      shmMib = g.value;
     } else if (IGNORED_GLOBALS.has(g.name)) notes.push(`${at(g.pos)}: global setting ${g.name} has no effect here: ignored`);
     else if (!USED_GLOBALS.has(g.name)) throw new CfgSyntaxError(g.pos, `unknown global setting "${g.name}"`);
   }
@@ -123,6 +135,9 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
       throw new CfgSyntaxError(tree.cfgengine.pos, `cfgengine "${tree.cfgengine.name}": mhttpd provides "native" and "jsdt"`);
     }
   }
+
+  setMemoryLimit(shmMib);
+  setTimerInterval(timerInterval);
 
   // ---- routes ----
   const named = new Map<string, RouteBlock>();
@@ -169,8 +184,7 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
     const run = main;
     let pending: string[] | null = notes.length ? notes : null;
     const x: Exec = { ctx: IDLE, flags: 0, ret: 1, depth: 0, maxWhile };
-    program.event = (_evname, ksr) => {
-      const ctx = ksr.ctx!;
+    program.event = (ctx) => {
       if (pending) {
         for (const n of pending) ctx.logger.log(L_DBG, n, "<core>");
         pending = null;
@@ -210,11 +224,11 @@ async function loadKemi(file: string, pos: string): Promise<Record<string, unkno
 }
 
 /** The .cfg branch of loadRoute. */
-export async function loadCfgRoute(url: string): Promise<LoadedRoute> {
+export async function loadCfgRoute(url: string, predefined: Record<string, string> = {}): Promise<LoadedRoute> {
   const file = url.startsWith("file:") ? filePathOf(url) : url;
   let program: CfgProgram;
   try {
-    program = compileCfg(file);
+    program = compileCfg(file, { predefined });
   } catch (e) {
     if (e instanceof CfgSyntaxError) throw new StartupError(e.message);
     throw e;
@@ -223,17 +237,17 @@ export async function loadCfgRoute(url: string): Promise<LoadedRoute> {
   return {
     label: `the modparams of ${displayPath(url)}`,
     config: program.config,
-    callback(eventCallback: string): RouteFunction {
+    callback(eventCallback: string): Route {
       if (eventCallback) {
         if (!kemi) {
           throw new StartupError(`${displayPath(url)}: event_callback "${eventCallback}" needs a KEMI script: loadmodule "app_jsdt.so" and modparam("app_jsdt", "load", "file.js")`);
         }
-        const fn = kemi[eventCallback];
+        const fn = Object.hasOwn(kemi, eventCallback) ? kemi[eventCallback] : undefined;
         if (typeof fn !== "function") {
           const have = Object.keys(kemi).filter((k) => typeof kemi[k] === "function");
           throw new StartupError(`event_callback "${eventCallback}": no such function in ${program.kemiScript} (functions: ${have.join(", ") || "none"})`);
         }
-        return (evname, ksr) => (fn as RouteFunction)(evname, ksr);
+        return kemiRoute(fn as RouteFunction);
       }
       if (!program.event) throw new StartupError(`${displayPath(url)}: no event_route[${EVENT_ROUTE}] block (and no event_callback for a KEMI script)`);
       return program.event;

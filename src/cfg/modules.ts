@@ -26,13 +26,16 @@ export const MODULES: Record<string, ModuleSpec> = {
   pv: { doc: "$var, $vn, $shv, pv_isset(), pv_unset(), is_int()", params: { shvset: "str", varset: "str" } },
   cfgutils: { doc: "check_route_exists(), route_if_exists()", params: { initial_probability: "int", hash_file: "str" } },
   jansson: { doc: "jansson_get()", params: {} },
-  htable: { doc: "$sht(table=>key), sht_rm(), sht_reset()", params: { htable: "str", db_url: "str", enable_dmq: "int", timer_interval: "int" } },
+  htable: { doc: "$sht(table=>key), sht_rm(), sht_reset(); size, autoexpire, initval, updateexpire, timer_interval", params: { htable: "str", db_url: "str", enable_dmq: "int", timer_interval: "int" } },
   app_jsdt: { doc: 'KEMI in JavaScript: modparam("app_jsdt", "load", "file.js") with microhttpd event_callback', params: { load: "str", mode: "int" } },
   ...Object.fromEntries(SIP_ONLY.map((m) => [m, { doc: "SIP only: accepted and ignored", params: {}, ignored: true }])),
 };
 
 /** xlog parameters accepted but without effect here */
-export const IGNORED_PARAMS = new Set(["xlog.buf_size", "xlog.force_color", "xlog.long_format", "xlog.prefix", "xlog.prefix_mode", "xlog.log_facility", "xlog.log_colors", "xlog.methods_filter", "cfgutils.hash_file", "app_jsdt.mode", "htable.db_url", "htable.enable_dmq", "htable.timer_interval"]);
+export const IGNORED_PARAMS = new Set(["xlog.buf_size", "xlog.force_color", "xlog.long_format", "xlog.prefix", "xlog.prefix_mode", "xlog.log_facility", "xlog.log_colors", "xlog.methods_filter", "cfgutils.hash_file", "app_jsdt.mode", "htable.db_url", "htable.enable_dmq"]);
+
+/** shm_mem_size and its aliases (cfg.lex SHM_MEM_SZ): the memory of the htables, in MiB */
+export const SHM_GLOBALS = new Set(["shm", "shm_mem", "shm_mem_size"]);
 
 /** Global settings that mean something here. */
 export const USED_GLOBALS = new Set(["debug", "max_while_loops", "cfgengine"]);

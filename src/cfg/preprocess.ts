@@ -20,7 +20,9 @@ interface Subst {
 const MAX_INCLUDE_DEPTH = 10;
 
 function env(name: string): string | undefined {
-  return (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[name];
+  const value = (globalThis as { process?: { env: Record<string, unknown> } }).process?.env[name];
+  // process.env inherits Object.prototype on Node: "constructor" is no variable
+  return typeof value === "string" ? value : undefined;
 }
 
 /** "/re/repl/flags" with any delimiter (the first character). */
@@ -109,7 +111,10 @@ export function preprocess(file: string, opts: { predefined?: Record<string, str
       case "trydef":
       case "redefine": {
         if (!id) throw new CfgSyntaxError(t, `#!${name} needs a name`);
-        if (name === "define" && defines.has(id[1])) throw new CfgSyntaxError(t, `#!define ${id[1]}: already defined (use #!redefine or #!trydef)`);
+        if (name === "define" && defines.has(id[1])) {
+          const where = id[1] in predefined && defines.get(id[1]) === predefined[id[1]] ? " by -A on the command line" : "";
+          throw new CfgSyntaxError(t, `#!define ${id[1]}: already defined${where} (use #!redefine or #!trydef)`);
+        }
         if (name === "trydef" && defines.has(id[1])) return;
         defines.set(id[1], id[2].trim());
         return;

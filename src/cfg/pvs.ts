@@ -4,7 +4,7 @@
 // transformations. Only $rc / $retcode / $? live here: the rest come from
 // src/pv.ts (shared with KEMI).
 import type { RequestContext } from "../context.ts";
-import { parsePv, PvError, type Pv } from "../pv.ts";
+import { ownEntry, parsePv, PvError, type Pv } from "../pv.ts";
 import { CfgSyntaxError, pvLength, type Pos } from "./lexer.ts";
 import { shtPv } from "./htable.ts";
 import { TRANSFORMATIONS } from "./transformations.ts";
@@ -56,7 +56,7 @@ function transformParam(raw: string, pos: Pos): Getter {
 
 function compileTransform(text: string, pos: Pos): (v: Value, ctx: RequestContext) => Value {
   const [name, ...rawParams] = splitParams(text);
-  const tr = TRANSFORMATIONS[name.trim()];
+  const tr = ownEntry(TRANSFORMATIONS, name.trim());
   if (!tr) throw new CfgSyntaxError(pos, `unknown transformation {${name}} (known: ${Object.keys(TRANSFORMATIONS).join(", ")})`);
   // the last parameter takes the rest: {s.select,1,,} has "," as its separator
   if (tr.max > 0 && rawParams.length > tr.max) rawParams.splice(tr.max - 1, rawParams.length, rawParams.slice(tr.max - 1).join(","));

@@ -1,0 +1,138 @@
+// The routes of examples/ as the README links them: each as a .cfg and as a .ts,
+// on every runtime, with the same requests and the same answers.
+import assert from "node:assert/strict";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { ROOT, RUNTIMES, httpRequest, startServer, waitForLog, type Server } from "./_harness.ts";
+
+const EXAMPLES = path.join(ROOT, "examples");
+const LOCAL = ["--listen-addr", "127.0.0.1", "--listen-port", "0"];
+
+interface Exchange {
+  method: string;
+  target: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  status: number;
+  /** the body, exactly */
+  text?: string;
+  /** the body as JSON */
+  json?: unknown;
+  /** response headers that must be there, with these values */
+  has?: Record<string, string>;
+}
+
+const basic = (credentials: string) => ({ Authorization: `Basic ${Buffer.from(credentials).toString("base64")}` });
+const json = (value: unknown) => ({ headers: { "Content-Type": "application/json" }, body: JSON.stringify(value) });
+
+/** What each example answers, in order (the counters and the store carry over). */
+const CASES: Record<string, { exchanges: Exchange[]; log?: RegExp }> = {
+  health: {
+    exchanges: [
+      { method: "GET", target: "/health", status: 200, json: { status: "ok", checks: 1 }, has: { "content-type": "application/json", "cache-control": "no-store" } },
+      { method: "GET", target: "/health", status: 200, json: { status: "ok", checks: 2 } },
+      { method: "HEAD", target: "/health", status: 200, text: "" },
+      { method: "POST", target: "/health", body: "x", status: 405, has: { allow: "GET, HEAD" } },
+      { method: "GET", target: "/healthz", status: 404, text: "no such endpoint\n" },
+    ],
+  },
+  "json-api": {
+    exchanges: [
+      { method: "POST", target: "/api/greet", ...json({ name: "alice" }), status: 200, json: { greeting: "hello alice", bytes: 16 } },
+      { method: "POST", target: "/api/greet", headers: { "Content-Type": "application/json; charset=utf-8" }, body: '{"name":"Bob Smith-2"}', status: 200, json: { greeting: "hello Bob Smith-2", bytes: 22 } },
+      // jansson_get gives a number as its text
+      { method: "POST", target: "/api/greet", ...json({ name: 5 }), status: 200, json: { greeting: "hello 5", bytes: 10 } },
+      // what could break the JSON answer never reaches it
+      { method: "POST", target: "/api/greet", ...json({ name: 'a"b' }), status: 400, json: { error: "name: 1 to 64 letters, digits, spaces, dots, dashes or underscores" } },
+      { method: "POST", target: "/api/greet", ...json({ name: "bob\n" }), status: 400 },
+      { method: "POST", target: "/api/greet", ...json({ name: "x".repeat(65) }), status: 400 },
+      { method: "POST", target: "/api/greet", headers: { "Content-Type": "application/json" }, body: Buffer.from([0x7b, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), status: 400 },
+      { method: "POST", target: "/api/greet", ...json({ nom: "x" }), status: 400, json: { error: "expected a JSON object with a name" } },
+      { method: "POST", target: "/api/greet", headers: { "Content-Type": "application/json" }, body: "not json", status: 400, json: { error: "expected a JSON object with a name" } },
+      { method: "POST", target: "/api/greet", headers: { "Content-Type": "text/plain" }, body: '{"name":"x"}', status: 415, json: { error: "send application/json" } },
+      { method: "GET", target: "/api/greet", status: 405, json: { error: "POST only" }, has: { allow: "POST" } },
+      { method: "GET", target: "/api/other", status: 404, json: { error: "not found" } },
+    ],
+    log: /INFO: <script>: json-api: greeted alice/,
+  },
+  "basic-auth": {
+    exchanges: [
+      { method: "GET", target: "/", status: 200, text: "public\n" },
+      { method: "GET", target: "/private", status: 401, text: "authentication required\n", has: { "www-authenticate": 'Basic realm="mhttpd example", charset="UTF-8"' } },
+      { method: "GET", target: "/private", headers: basic("alice:wonderland"), status: 200, text: "hello alice\n" },
+      { method: "GET", target: "/private", headers: basic("alice:nope"), status: 401 },
+      { method: "GET", target: "/private", headers: basic("bob:wonderland"), status: 401 },
+      { method: "GET", target: "/private", headers: basic("alice:wonder:land"), status: 401 },
+      { method: "GET", target: "/private", headers: basic("alice"), status: 401 },
+      { method: "GET", target: "/private", headers: { Authorization: "Basic !!!" }, status: 401 },
+      { method: "GET", target: "/private", headers: { Authorization: "Bearer abc" }, status: 401 },
+      { method: "GET", target: "/other", status: 404, text: "no such page\n" },
+    ],
+    log: /WARNING: <script>: basic-auth: refused credentials from 127\.0\.0\.1/,
+  },
+  "kv-store": {
+    exchanges: [
+      { method: "GET", target: "/kv/color", status: 404, text: "no such key\n" },
+      { method: "PUT", target: "/kv/color", body: "blue", status: 201, text: "stored color\n" },
+      { method: "GET", target: "/kv/color", status: 200, text: "blue", has: { "content-type": "text/plain; charset=utf-8" } },
+      { method: "HEAD", target: "/kv/color", status: 200, text: "" },
+      { method: "PUT", target: "/kv/Greeting.v1", body: "héllo wörld", status: 201 },
+      { method: "GET", target: "/kv/Greeting.v1", status: 200, text: "héllo wörld" },
+      { method: "DELETE", target: "/kv/color", status: 204, text: "" },
+      { method: "GET", target: "/kv/color", status: 404 },
+      { method: "PUT", target: "/kv/bad%20key", body: "x", status: 400, text: "a key is 1 to 128 letters, digits, dots, dashes or underscores\n" },
+      { method: "PUT", target: "/kv/a%2Fb", body: "x", status: 400 },
+      { method: "GET", target: "/kv/", status: 400 },
+      { method: "GET", target: `/kv/${"k".repeat(129)}`, status: 400 },
+      { method: "POST", target: "/kv/color", body: "x", status: 405, has: { allow: "GET, HEAD, PUT, DELETE" } },
+      { method: "GET", target: "/other", status: 404, text: "no such endpoint\n" },
+    ],
+  },
+  rest: {
+    exchanges: [
+      { method: "GET", target: "/api/users", status: 200, json: [{ id: 1, name: "alice" }, { id: 2, name: "bob" }], has: { "content-type": "application/json" } },
+      { method: "GET", target: "/api/users/", status: 200, json: [{ id: 1, name: "alice" }, { id: 2, name: "bob" }] },
+      { method: "HEAD", target: "/api/users", status: 200, text: "" },
+      { method: "GET", target: "/api/users/2", status: 200, json: { id: 2, name: "bob" } },
+      { method: "GET", target: "/api/users/9", status: 404, json: { error: "no such user" } },
+      { method: "GET", target: "/api/users/01", status: 404, json: { error: "no such user" } },
+      { method: "GET", target: "/api/users/1/x", status: 404, json: { error: "not found" } },
+      { method: "POST", target: "/api/users", body: "{}", status: 405, json: { error: "method not allowed" }, has: { allow: "GET, HEAD" } },
+      { method: "DELETE", target: "/api/users/1", status: 405, has: { allow: "GET, HEAD" } },
+      { method: "GET", target: "/api/status", status: 200, json: { status: "ok" } },
+      { method: "GET", target: "/api/status/", status: 404 },
+      { method: "GET", target: "/api/nothing", status: 404, json: { error: "not found" } },
+      { method: "GET", target: "/API/users", status: 404 },
+      { method: "GET", target: "/", status: 404 },
+    ],
+  },
+};
+
+async function exchange(srv: Server, x: Exchange, label: string): Promise<void> {
+  const r = await httpRequest(srv.port, x.method, x.target, { headers: x.headers, body: x.body });
+  const res = r.responses[0];
+  assert.ok(res, `${label}: a response to ${x.method} ${x.target}`);
+  const what = `${label}: ${x.method} ${x.target}`;
+  assert.equal(res.status, x.status, `${what}: ${res.body.toString()}`);
+  if (x.text !== undefined) assert.equal(res.body.toString("utf8"), x.text, what);
+  if (x.json !== undefined) assert.deepEqual(JSON.parse(res.body.toString("utf8")), x.json, what);
+  for (const [name, value] of Object.entries(x.has ?? {})) assert.equal(res.headers[name], value, `${what}: ${name}`);
+}
+
+for (const runtime of RUNTIMES) {
+  describe(`examples/ on ${runtime}`, () => {
+    for (const [name, { exchanges, log }] of Object.entries(CASES)) {
+      for (const ext of ["cfg", "ts"]) {
+        it(`${name}.${ext}`, async () => {
+          const srv = await startServer(runtime, [path.join(EXAMPLES, `${name}.${ext}`), ...LOCAL]);
+          try {
+            for (const x of exchanges) await exchange(srv, x, `${name}.${ext}`);
+            if (log) await waitForLog(srv, log);
+          } finally {
+            await srv.stop();
+          }
+        });
+      }
+    }
+  });
+}
