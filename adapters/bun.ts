@@ -13,6 +13,7 @@ import type { ListenSocket, Params } from "../src/params.ts";
 import type { BodyReader } from "../src/pipeline/body.ts";
 import { replyResponse, type OutgoingReply } from "../src/reply.ts";
 import { main, type Platform } from "../src/server.ts";
+import { isBrokenOutput } from "../src/stray-errors.ts";
 import { WORKER_INDEX_ENV } from "../src/supervisor.ts";
 
 // ./workers.ts (node:child_process, node:net) and ./tls.ts (node:fs, node:crypto)
@@ -184,6 +185,9 @@ const bunPlatform = (argv: string[]): Platform => ({
   onStrayError(handler) {
     process.on("unhandledRejection", (reason) => handler(reason, "unhandled rejection"));
     process.on("uncaughtException", (error) => handler(error, "uncaught exception"));
+    // a broken stdout/stderr pipe (the reader is gone) is no route's error and
+    // cannot be logged: the server goes on without its output
+    for (const out of [process.stdout, process.stderr]) out.on("error", (e) => isBrokenOutput(e) || handler(e, "uncaught exception"));
   },
   onSignals(handler) {
     if (IS_WORKER) void loadWorkers().then((w) => w.onSupervisorGone(() => handler("SIGTERM")));

@@ -49,7 +49,16 @@ type Info = Deno.ServeHandlerInfo<Deno.NetAddr> & { localAddr?: Deno.NetAddr };
 const DENO_HEAD_LIMIT = 64 * 1024;
 
 const encoder = new TextEncoder();
-const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
+/** Write a line; a broken pipe (the reader is gone) loses the line, not the request
+ * that logged it: writeSync would throw into whatever was logging. */
+const writeLine = (out: { writeSync(b: Uint8Array): number }, line: string) => {
+  try {
+    out.writeSync(encoder.encode(line + "\n"));
+  } catch {
+    // nobody is reading
+  }
+};
+const stderr = (line: string) => writeLine(Deno.stderr, line);
 let warned = false;
 
 /** Deno.serve, as the core asks of a runtime (src/adapter.ts). Deno's handler
@@ -156,7 +165,7 @@ const denoPlatform = (argv: string[]): Platform => ({
     if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", () => handler("SIGHUP"));
   },
   exit: (code) => Deno.exit(code),
-  stdout: (line) => Deno.stdout.writeSync(encoder.encode(line + "\n")),
+  stdout: (line) => writeLine(Deno.stdout, line),
   stderr,
 });
 

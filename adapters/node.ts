@@ -18,6 +18,7 @@ import type { ListenSocket, Params } from "../src/params.ts";
 import type { BodyReader } from "../src/pipeline/body.ts";
 import { replyHeaderRecord, type OutgoingReply } from "../src/reply.ts";
 import { main, type Platform } from "../src/server.ts";
+import { isBrokenOutput } from "../src/stray-errors.ts";
 import { readTls } from "./tls.ts";
 
 /** @hono/node-server gives the handler node:http's request and response as env */
@@ -164,10 +165,15 @@ function slashesInPath(target: string): string {
   return q < 0 ? target.replaceAll("\\", "/") : target.slice(0, q).replaceAll("\\", "/") + target.slice(q);
 }
 
+const versionNotSupported = () =>
+  new Response("HTTP Version Not Supported\n", { status: 505, headers: { "content-type": "text/plain; charset=utf-8", connection: "close" } });
+
 function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles): Promise<Listening> {
   const ms = (s: number) => Math.max(1, Math.round(s * 1000));
   const server = createAdaptorServer({
-    fetch,
+    // llhttp takes "GET /" (HTTP/0.9) and "HTTP/2.0" as requests it can answer in
+    // HTTP/1.1; libmicrohttpd, Bun and Deno refuse them: so does this
+    fetch: (request, env) => (bindings(env).incoming.httpVersionMajor === 1 ? fetch(request, env) : versionNotSupported()),
     // no global Request/Response patching: it breaks instanceof for other libraries
     overrideGlobalObjects: false,
     // the authority of request.url when Host is missing (HTTP/1.0, which must be
@@ -177,7 +183,8 @@ function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?:
     ...(tls && { createServer: createHttpsServer }),
     serverOptions: {
       ...(tls && { cert: tls.cert, key: tls.key }),
-      maxHeaderSize: params.max_header_size, // larger head: 431 and close
+      // larger head: 431 and close; not set: node:http's own (16 KiB, or --max-http-header-size)
+      ...(params.max_header_size > 0 && { maxHeaderSize: params.max_header_size }),
       // a repeated header is seen joined ("a, b"), as the Fetch API shows it on Bun
       // and Deno; node:http would keep the first of some (Host, Authorization, ...),
       // so a doubled Host would pass here and get 400 there (RFC 9112 §3.2)
@@ -255,6 +262,9 @@ const nodePlatform = (argv: string[]): Platform => ({
   onStrayError(handler) {
     process.on("unhandledRejection", (reason) => handler(reason, "unhandled rejection"));
     process.on("uncaughtException", (error) => handler(error, "uncaught exception"));
+    // a broken stdout/stderr pipe (the reader is gone) is no route's error and
+    // cannot be logged: the server goes on without its output
+    for (const out of [process.stdout, process.stderr]) out.on("error", (e) => isBrokenOutput(e) || handler(e, "uncaught exception"));
   },
   onSignals(handler) {
     process.on("SIGINT", () => handler("SIGINT"));

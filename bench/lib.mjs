@@ -2,8 +2,9 @@
 // benchmark and how they are started, the workloads, wrk and its output.
 // Plain Node ESM, no dependency.
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -19,6 +20,10 @@ export const WORKLOADS = {
   headers50: { server: "headers", connections: 50, script: "headers.lua", what: "GET, route reads 3 headers + client IP, 50 connections" },
 };
 export const ALL_VARIANTS = ["bare", "hono", "mhttpd", "mhttpd-cfg"];
+/** anchors of bench/interleave.mjs beside those: the C engine (c:mhd, libmicrohttpd
+ * as Kamailio's module starts it) and the listener mhttpd runs on under Node
+ * (node:floor, @hono/node-server with a do-nothing handler) */
+export const ANCHORS = ["c:mhd", "node:floor"];
 /** the same bare server again: the A/A control (--control) */
 export const CONTROL = "bare-again";
 
@@ -34,7 +39,8 @@ export function have(cmd) {
 
 // ---------------------------------------------------------------- servers
 /** The command that starts a server; it prints "... listening on http://..." when ready. */
-export function serverCommand(runtime, variant, workload, port) {
+/** `root`: the source tree whose mhttpd runs (another checkout: an A/B of two commits) */
+export function serverCommand(runtime, variant, workload, port, root = ROOT) {
   const srv = (f) => path.join(BENCH, "servers", f);
   const route = (ext) => path.join(BENCH, "routes", `${workload}.${ext}`);
   const listen = ["--listen-addr", "127.0.0.1", "--listen-port", String(port)];
@@ -43,10 +49,14 @@ export function serverCommand(runtime, variant, workload, port) {
   const node = [process.execPath];
   const tsx = [process.execPath, "--import", "tsx"];
   const mhttpd = (ext) =>
-    runtime === "bun" ? [...bun, path.join(ROOT, "adapters/bun.ts"), route(ext), ...listen]
-    : runtime === "deno" ? [...deno, path.join(ROOT, "adapters/deno.ts"), route(ext), ...listen]
-    : [...node, path.join(ROOT, "dist/node.mjs"), route(ext), ...listen]; // built at start (scripts/build-node.mjs)
+    runtime === "bun" ? [...bun, path.join(root, "adapters/bun.ts"), route(ext), ...listen]
+    : runtime === "deno" ? [...deno, path.join(root, "adapters/deno.ts"), route(ext), ...listen]
+    : [...node, path.join(root, "dist/node.mjs"), route(ext), ...listen]; // built at start (scripts/build-node.mjs)
   switch (variant) {
+    case "mhd":
+      return [mhdBinary(), String(port), workload];
+    case "floor":
+      return [...node, srv("floor-node.mjs"), String(port), workload];
     case "bare":
     case CONTROL:
       return runtime === "bun" ? [...bun, srv("bare-bun.ts"), String(port), workload]
@@ -64,6 +74,18 @@ export function serverCommand(runtime, variant, workload, port) {
   throw new Error(variant);
 }
 
+/** bench/servers/mhd.c built once per machine into the temporary directory
+ * (Debian's libmicrohttpd-dev and cc; nothing built is kept in the repository) */
+export function mhdBinary() {
+  const out = path.join(os.tmpdir(), "mhttpd-bench-mhd");
+  const src = path.join(BENCH, "servers", "mhd.c");
+  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
+    const r = spawnSync("cc", ["-O2", "-o", out, src, "-lmicrohttpd"], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`cannot build ${src} (apt-get install libmicrohttpd-dev): ${r.stderr}`);
+  }
+  return out;
+}
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -77,9 +99,9 @@ export function freePort() {
 
 /** Start a server pinned to CPU 0; resolves once it printed its listening line.
  * `extraArgs` go after the server's own (mhttpd: parameters such as --max-header-size 64k). */
-export async function startServer(runtime, variant, workload, pin, timeoutMs = 30000, keepStderr = false, extraArgs = []) {
+export async function startServer(runtime, variant, workload, pin, timeoutMs = 30000, keepStderr = false, extraArgs = [], root = ROOT) {
   const port = await freePort();
-  const cmd = [...serverCommand(runtime, variant, workload, port), ...extraArgs];
+  const cmd = [...serverCommand(runtime, variant, workload, port, root), ...extraArgs];
   const argv = pin ? ["taskset", "-c", "0", ...cmd] : cmd;
   // stderr to /dev/null, as the C module's figures were taken
   const proc = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", keepStderr ? "pipe" : "ignore"], env: { ...process.env, NO_COLOR: "1" } });

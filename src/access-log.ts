@@ -6,6 +6,7 @@
 import type { Exchange } from "./exchange.ts";
 import { normalizeIp } from "./ip.ts";
 import type { AccessLogFormat } from "./params.ts";
+import { replyLength } from "./reply.ts";
 import { targetOf } from "./target.ts";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -59,9 +60,9 @@ export function accessLogger(format: Exclude<AccessLogFormat, "off">, write: (li
     // Host not checked yet when the request was refused before that: read around it
     const target = targetOf(x.request.url, x.request.headers.get("host"));
     // a dropped request has no status: the connection was closed without one
-    const status = x.dropped ? null : (x.status ?? res.status);
+    const status = x.dropped ? null : (x.reply?.status ?? res.status);
     const length = res.headers.get("content-length");
-    const bytes = x.dropped ? null : length !== null ? Number(length) : (x.bytes ?? null);
+    const bytes = x.dropped ? null : length !== null ? Number(length) : x.reply ? replyLength(x.reply) : null;
     const line =
       format === "json"
         ? jsonLine({ time: now.toISOString(), client: addr, method: x.method, target, status, bytes, duration_ms: ms })

@@ -7,6 +7,7 @@ import type { RequestAdapter } from "./adapter.ts";
 import { clientAddress } from "./client-ip.ts";
 import type { ConnInfo } from "./context.ts";
 import { normalizeIp, type AddressMatcher } from "./ip.ts";
+import type { Reply } from "./reply.ts";
 import { rawPath, targetOf } from "./target.ts";
 
 export class Exchange implements ConnInfo {
@@ -18,10 +19,9 @@ export class Exchange implements ConnInfo {
 
   /** why the client is unknown (a trusted proxy forwarded something that is not an address) */
   unknownClient: string | undefined;
-  /** for the access log: the status and body length of a reply the adapter wrote
-   * itself (its Response is only a marker), and whether the connection was dropped */
-  status: number | undefined;
-  bytes: number | undefined;
+  /** for the access log: the reply that was handed to the runtime (a Response the
+   * adapter wrote itself is only a marker), and whether the connection was dropped */
+  reply: Reply | undefined;
   dropped = false;
 
   constructor(

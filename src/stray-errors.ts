@@ -13,15 +13,53 @@ export type StrayKind = "unhandled rejection" | "uncaught exception";
 let strayCount = 0;
 export const strayErrors = (): number => strayCount;
 
+/** At most this many stray errors are logged per second; the rest are counted and
+ * said in one line. A route that leaks a rejection per request must not turn the
+ * log into a flood, and an error raised by logging itself (a broken stderr pipe)
+ * must not feed itself through this handler for ever. */
+const LOGGED_PER_SECOND = 20;
+
 /** The handler an adapter calls for each stray error. */
 export function reportStrayErrors(logger: Logger): (error: unknown, kind: StrayKind) => void {
+  let second = 0;
+  let loggedThisSecond = 0;
+  let suppressed = 0;
+  let reporting = false;
   return (error, kind) => {
     strayCount++;
-    const ctx = runningRequest();
-    const from = ctx ? ` from the route of ${ctx.method} ${ctx.url}` : "";
-    const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-    logger.err(`${kind}${from}, outside the route's call (${strayCount} since start); the server keeps serving: ${detail}`);
+    if (reporting) return; // raised while this handler was logging: the log is what fails
+    const now = Math.floor(Date.now() / 1000);
+    if (now !== second) {
+      second = now;
+      loggedThisSecond = 0;
+    }
+    if (++loggedThisSecond > LOGGED_PER_SECOND) {
+      suppressed++;
+      return;
+    }
+    reporting = true;
+    try {
+      if (suppressed > 0) {
+        logger.err(`${suppressed} more stray errors were not logged (at most ${LOGGED_PER_SECOND} a second)`);
+        suppressed = 0;
+      }
+      const ctx = runningRequest();
+      const from = ctx ? ` from the route of ${ctx.method} ${ctx.url}` : "";
+      const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+      logger.err(`${kind}${from}, outside the route's call (${strayCount} since start); the server keeps serving: ${detail}`);
+    } catch {
+      // the log itself cannot be written: nothing more to do
+    } finally {
+      reporting = false;
+    }
   };
+}
+
+/** An error event of the process's own stdout or stderr (EPIPE: the reader is
+ * gone). Not a route's error: the server keeps serving, its output is lost. */
+export function isBrokenOutput(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === "EPIPE" || code === "ERR_STREAM_DESTROYED" || code === "EBADF";
 }
 
 type ErrorEvents = {

@@ -414,6 +414,20 @@ for (const runtime of RUNTIMES) {
       },
     );
 
+    it("without max_header_size, leaves the head limit to the runtime: Bun and Node 16 KiB (431), Deno 64 KiB (400)", async () => {
+      const srv = await startServer(runtime, [ROUTE, ...LOCAL]);
+      try {
+        const r20k = await rawRequest(srv.port, get("/ok", { "X-Big": "b".repeat(20 * 1024) }));
+        // issue 15: Deno's own limit applies when none is set, and no head is measured per request
+        assert.equal(statusOf(r20k), runtime === "deno" ? 200 : 431, "a 20 KiB head");
+        const r70k = await rawRequest(srv.port, get("/ok", { "X-Big": "b".repeat(70 * 1024) }));
+        assert.equal(statusOf(r70k), runtime === "deno" ? 400 : 431, "a 70 KiB head");
+        assert.doesNotMatch(srv.stderr(), /max_header_size/);
+      } finally {
+        await srv.stop();
+      }
+    });
+
     it("decides allowed_ips on the peer address; X-Forwarded-For only from trusted_proxies", async () => {
       const plain = await startServer(runtime, [ROUTE, ...LOCAL, "--allowed-ips", "10.1.2.3"]);
       try {

@@ -2,6 +2,7 @@
 // down, move the path the route sees, or leave the process to die of a route's
 // stray error. Live, over raw sockets, the same cases on Bun, Deno and Node.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { FIXTURES, RUNTIMES, fields, httpRequest, rawRequest, startServer, waitForLog, type Server } from "./_harness.ts";
@@ -163,6 +164,15 @@ for (const runtime of RUNTIMES) {
       await stillServing(srv);
     });
 
+    it("does not answer HTTP/0.9 or HTTP/2.0 requests as HTTP/1.x ones (Node took them once Host could be missing)", async () => {
+      for (const head of ["GET /\r\n\r\n", "GET / HTTP/2.0\r\nHost: h\r\n\r\n"]) {
+        const r = await rawRequest(srv.port, head);
+        const status = r.responses[0]?.status;
+        if (status === undefined) assert.ok(r.serverClosed, `${JSON.stringify(head)}: no answer and the connection left open`);
+        else assert.ok(status === 400 || status === 505, `${JSON.stringify(head)} -> ${status}`);
+      }
+    });
+
     it("url_skip and the access log see the target, not what Host or a missing Host made of it", async () => {
       // Bun took //a/admin/delete from the query for the path when Host was missing
       const bun = await rawRequest(filtered.port, "GET /public/page?x=//a/admin/delete HTTP/1.0\r\n\r\n");
@@ -209,6 +219,39 @@ for (const runtime of RUNTIMES) {
       await waitForLog(srv, /uncaught exception from the route of GET \/stray-timer, outside the route's call/);
     });
   });
+}
+
+for (const runtime of RUNTIMES) {
+  describe(`hostile input on ${runtime}: output nobody reads`, () => {
+    it("a server whose stdout and stderr readers are gone keeps serving, and does not spin on its own write errors", async () => {
+      // a stray error logged while stderr is a broken pipe used to raise EPIPE as a
+      // new uncaught exception, logged again: one core busy for ever (seen on Node)
+      const srv = await startServer(runtime, [ROUTE, ...LOCAL, "--access-log", "common"]);
+      try {
+        srv.proc.stdout!.destroy();
+        srv.proc.stderr!.destroy();
+        for (const target of ["/stray-rejection", "/stray-timer", "/alive", "/alive"]) {
+          const r = await httpRequest(srv.port, "GET", target);
+          assert.equal(r.responses[0]?.status, 200, target);
+        }
+        await new Promise((r) => setTimeout(r, 300));
+        const before = cpuSeconds(srv.proc.pid!);
+        await new Promise((r) => setTimeout(r, 2000));
+        const used = cpuSeconds(srv.proc.pid!) - before;
+        assert.ok(used < 0.5, `${runtime} used ${used.toFixed(2)} s of CPU in 2 s with nothing to do`);
+        assert.equal((await httpRequest(srv.port, "GET", "/alive")).responses[0]?.status, 200);
+      } finally {
+        await srv.stop();
+      }
+    });
+  });
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux) */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 async function waitFor(get: () => string, re: RegExp, timeoutMs = 3000): Promise<string> {

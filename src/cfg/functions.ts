@@ -6,7 +6,7 @@ import type { RequestContext } from "../context.ts";
 import { L_ALERT, L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN } from "../log.ts";
 import { queueReply, queueReplyHeader } from "../reply.ts";
 import { CfgSyntaxError, pvLength, type Pos } from "./lexer.ts";
-import type { Arg } from "./parser.ts";
+import type { Arg } from "./syntax-tree.ts";
 import { table } from "./htable.ts";
 import { ownEntry } from "../pv.ts";
 import { compileFormat, compilePv, type CfgPv, type Getter } from "./pvs.ts";

@@ -46,106 +46,126 @@ function parseSubst(spec: string, at: Pos): Subst & { name?: string } {
   }
 }
 
+/** One open #!ifdef/#!ifndef. */
+interface Conditional {
+  /** the current branch is taken */
+  taking: boolean;
+  /** the enclosing branch is taken: an #!else can only take its branch then */
+  parentTaking: boolean;
+  seenElse: boolean;
+  at: Pos;
+}
+
+/** A directive line split up: its name (lower case), the rest, and the rest's leading identifier. */
+interface Directive {
+  name: string;
+  /** the name as written, for the error about an unknown directive */
+  written: string;
+  rest: string;
+  /** [, identifier, what follows it] */
+  id: RegExpExecArray | null;
+}
+
+function readDirective(t: Token): Directive {
+  const m = /^\s*([A-Za-z_]+)\s*(.*)$/s.exec(t.text);
+  const rest = m ? m[2].trim() : "";
+  return { name: m ? m[1].toLowerCase() : "", written: m ? m[1] : t.text, rest, id: /^([A-Za-z_][A-Za-z0-9_]*)\s*(.*)$/s.exec(rest) };
+}
+
 /** Preprocess `file`; `text` stands for its content when given (tests, eval). */
 export function preprocess(file: string, opts: { predefined?: Record<string, string>; text?: string } = {}): Preprocessed {
-  const predefined = opts.predefined ?? {};
-  const defines = new Map<string, string>(Object.entries(predefined));
-  const substs: Subst[] = [];
-  const files: string[] = [];
-  const out: Token[] = [];
-  // ifdef stack: each entry says whether the current branch is taken
-  const conds: { taking: boolean; parentTaking: boolean; seenElse: boolean; at: Pos }[] = [];
-  const taking = () => conds.length === 0 || conds[conds.length - 1].taking;
+  const pre = new Preprocessor(opts.predefined ?? {});
+  pre.run(file, readMainFile(file, opts.text), 0);
+  return pre.finish(file);
+}
 
-  const expand = (t: Token, depth: number): void => {
-    if (t.kind === "id" && defines.has(t.text)) {
+function readMainFile(file: string, text: string | undefined): string {
+  try {
+    return text ?? readTextFile(file);
+  } catch (e) {
+    throw new CfgSyntaxError({ file, line: 0, col: 0 }, `cannot read the configuration file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+class Preprocessor {
+  readonly defines: Map<string, string>;
+  private readonly substs: Subst[] = [];
+  private readonly files: string[] = [];
+  private readonly out: Token[] = [];
+  private readonly conds: Conditional[] = [];
+
+  constructor(private readonly predefined: Record<string, string>) {
+    this.defines = new Map(Object.entries(predefined));
+  }
+
+  private taking(): boolean {
+    return this.conds.length === 0 || this.conds[this.conds.length - 1].taking;
+  }
+
+  run(file: string, text: string, depth: number): void {
+    this.files.push(file);
+    const toks = lex(text, file);
+    for (let i = 0; i < toks.length; i++) {
+      const t = toks[i];
+      if (t.kind === "eof") break;
+      if (t.kind === "directive") {
+        this.directive(t);
+        continue;
+      }
+      if (!this.taking()) continue;
+      if (t.kind === "id" && (t.text === "include_file" || t.text === "import_file")) {
+        i = this.includeStatement(toks, i, file, depth);
+        continue;
+      }
+      this.expand(t, 0);
+    }
+  }
+
+  finish(file: string): Preprocessed {
+    if (this.conds.length) throw new CfgSyntaxError(this.conds[this.conds.length - 1].at, "#!ifdef/#!ifndef without a matching #!endif");
+    const last = this.out[this.out.length - 1];
+    this.out.push({ kind: "eof", text: "end of file", file: last?.file ?? file, line: last?.line ?? 1, col: (last?.col ?? 0) + 1 });
+    return { tokens: this.out, defines: this.defines, files: this.files };
+  }
+
+  /** A defined identifier becomes its value, lexed at the identifier's place
+   * and expanded again; a string gets the #!subst substitutions. */
+  private expand(t: Token, depth: number): void {
+    if (t.kind === "id" && this.defines.has(t.text)) {
       if (depth > 20) throw new CfgSyntaxError(t, `#!define ${t.text} expands recursively`);
-      const value = defines.get(t.text)!;
+      const value = this.defines.get(t.text)!;
       for (const v of lex(value, t.file, t.line)) {
         if (v.kind === "eof") break;
-        expand({ ...v, file: t.file, line: t.line, col: t.col }, depth + 1);
+        this.expand({ ...v, file: t.file, line: t.line, col: t.col }, depth + 1);
       }
       return;
     }
-    if (t.kind === "str" && substs.length) {
+    if (t.kind === "str" && this.substs.length) {
       let text = t.text;
-      for (const s of substs) text = text.replace(s.re, s.repl);
+      for (const s of this.substs) text = text.replace(s.re, s.repl);
       t = { ...t, text };
     }
-    out.push(t);
-  };
+    this.out.push(t);
+  }
 
-  const directive = (t: Token) => {
-    const m = /^\s*([A-Za-z_]+)\s*(.*)$/s.exec(t.text);
-    const name = m ? m[1].toLowerCase() : "";
-    const rest = m ? m[2].trim() : "";
-    const id = /^([A-Za-z_][A-Za-z0-9_]*)\s*(.*)$/s.exec(rest);
-    switch (name) {
-      case "ifdef":
-      case "ifndef": {
-        if (!id) throw new CfgSyntaxError(t, `#!${name} needs a name`);
-        const on = defines.has(id[1]) === (name === "ifdef");
-        const parent = taking();
-        conds.push({ taking: parent && on, parentTaking: parent, seenElse: false, at: t });
-        return;
-      }
-      case "else": {
-        const c = conds[conds.length - 1];
-        if (!c || c.seenElse) throw new CfgSyntaxError(t, "#!else without a matching #!ifdef/#!ifndef");
-        c.seenElse = true;
-        c.taking = c.parentTaking && !c.taking;
-        return;
-      }
-      case "endif":
-        if (!conds.pop()) throw new CfgSyntaxError(t, "#!endif without a matching #!ifdef/#!ifndef");
-        return;
+  /** include_file "name" or include_file("name") at toks[i]; returns the index of its last token. */
+  private includeStatement(toks: Token[], i: number, file: string, depth: number): number {
+    const t = toks[i];
+    let j = i + 1;
+    const paren = toks[j]?.text === "(" && toks[j].kind === "op";
+    if (paren) j++;
+    const name = toks[j];
+    if (name?.kind !== "str") throw new CfgSyntaxError(name ?? t, `${t.text}: expected a file name string`);
+    if (paren) {
+      if (toks[j + 1]?.text !== ")") throw new CfgSyntaxError(toks[j + 1] ?? name, `${t.text}: expected ")"`);
+      j++;
     }
-    if (!taking()) return;
-    switch (name) {
-      case "kamailio":
-      case "ser":
-      case "maxcompat":
-      case "all":
-        return;
-      case "define":
-      case "trydef":
-      case "redefine": {
-        if (!id) throw new CfgSyntaxError(t, `#!${name} needs a name`);
-        if (name === "define" && defines.has(id[1])) {
-          const where = id[1] in predefined && defines.get(id[1]) === predefined[id[1]] ? " by -A on the command line" : "";
-          throw new CfgSyntaxError(t, `#!define ${id[1]}: already defined${where} (use #!redefine or #!trydef)`);
-        }
-        if (name === "trydef" && defines.has(id[1])) return;
-        defines.set(id[1], id[2].trim());
-        return;
-      }
-      case "undef":
-        if (!id) throw new CfgSyntaxError(t, "#!undef needs a name");
-        defines.delete(id[1]);
-        return;
-      case "defenv":
-      case "defenvs": {
-        const e = /^([A-Za-z_][A-Za-z0-9_]*)(?:\s*=\s*([A-Za-z_][A-Za-z0-9_]*))?\s*$/.exec(rest);
-        if (!e) throw new CfgSyntaxError(t, `#!${name}: expected NAME or ID=NAME`);
-        const value = env(e[2] ?? e[1]);
-        if (value === undefined) return;
-        defines.set(e[1], name === "defenvs" ? JSON.stringify(value) : value);
-        return;
-      }
-      case "subst":
-      case "substdef":
-      case "substdefs": {
-        const s = parseSubst(rest, t);
-        substs.push(s);
-        if (name !== "subst") defines.set(s.name!, name === "substdefs" ? JSON.stringify(s.repl) : s.repl);
-        return;
-      }
-      default:
-        throw new CfgSyntaxError(t, `unknown or unsupported preprocessor directive #!${m ? m[1] : t.text}`);
-    }
-  };
+    this.include(name, file, t.text === "import_file", depth);
+    return j;
+  }
 
-  const include = (name: Token, from: string, optional: boolean, depth: number) => {
+  /** Paths are relative to the including file; import_file skips a file it cannot read. */
+  private include(name: Token, from: string, optional: boolean, depth: number): void {
     const target = resolveFrom(from, name.text);
     if (depth >= MAX_INCLUDE_DEPTH) throw new CfgSyntaxError(name, `include nesting deeper than ${MAX_INCLUDE_DEPTH} (a file including itself?)`);
     let text: string;
@@ -155,48 +175,91 @@ export function preprocess(file: string, opts: { predefined?: Record<string, str
       if (optional) return;
       throw new CfgSyntaxError(name, `cannot read include file ${target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    run(target, text, depth + 1);
-  };
-
-  const run = (file: string, text: string, depth: number) => {
-    files.push(file);
-    const toks = lex(text, file);
-    for (let i = 0; i < toks.length; i++) {
-      const t = toks[i];
-      if (t.kind === "eof") break;
-      if (t.kind === "directive") {
-        directive(t);
-        continue;
-      }
-      if (!taking()) continue;
-      if (t.kind === "id" && (t.text === "include_file" || t.text === "import_file")) {
-        let j = i + 1;
-        const paren = toks[j]?.text === "(" && toks[j].kind === "op";
-        if (paren) j++;
-        const name = toks[j];
-        if (name?.kind !== "str") throw new CfgSyntaxError(name ?? t, `${t.text}: expected a file name string`);
-        if (paren) {
-          if (toks[j + 1]?.text !== ")") throw new CfgSyntaxError(toks[j + 1] ?? name, `${t.text}: expected ")"`);
-          j++;
-        }
-        i = j;
-        include(name, file, t.text === "import_file", depth);
-        continue;
-      }
-      expand(t, 0);
-    }
-  };
-
-  let text: string;
-  try {
-    text = opts.text ?? readTextFile(file);
-  } catch (e) {
-    throw new CfgSyntaxError({ file, line: 0, col: 0 }, `cannot read the configuration file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    this.run(target, text, depth + 1);
   }
-  run(file, text, 0);
-  if (conds.length) throw new CfgSyntaxError(conds[conds.length - 1].at, "#!ifdef/#!ifndef without a matching #!endif");
-  const last = out[out.length - 1];
-  out.push({ kind: "eof", text: "end of file", file: last?.file ?? file, line: last?.line ?? 1, col: (last?.col ?? 0) + 1 });
-  return { tokens: out, defines, files };
-}
 
+  /** The conditionals are followed inside a skipped branch too (they nest);
+   * every other directive only in a taken one. */
+  private directive(t: Token): void {
+    const d = readDirective(t);
+    switch (d.name) {
+      case "ifdef":
+      case "ifndef":
+        return this.openConditional(d, t);
+      case "else":
+        return this.elseBranch(t);
+      case "endif":
+        if (!this.conds.pop()) throw new CfgSyntaxError(t, "#!endif without a matching #!ifdef/#!ifndef");
+        return;
+    }
+    if (!this.taking()) return;
+    switch (d.name) {
+      case "kamailio":
+      case "ser":
+      case "maxcompat":
+      case "all":
+        return;
+      case "define":
+      case "trydef":
+      case "redefine":
+        return this.define(d, t);
+      case "undef":
+        if (!d.id) throw new CfgSyntaxError(t, "#!undef needs a name");
+        this.defines.delete(d.id[1]);
+        return;
+      case "defenv":
+      case "defenvs":
+        return this.defineFromEnvironment(d, t);
+      case "subst":
+      case "substdef":
+      case "substdefs":
+        return this.substitution(d, t);
+      default:
+        throw new CfgSyntaxError(t, `unknown or unsupported preprocessor directive #!${d.written}`);
+    }
+  }
+
+  private openConditional(d: Directive, t: Token): void {
+    if (!d.id) throw new CfgSyntaxError(t, `#!${d.name} needs a name`);
+    const on = this.defines.has(d.id[1]) === (d.name === "ifdef");
+    const parent = this.taking();
+    this.conds.push({ taking: parent && on, parentTaking: parent, seenElse: false, at: t });
+  }
+
+  private elseBranch(t: Token): void {
+    const c = this.conds[this.conds.length - 1];
+    if (!c || c.seenElse) throw new CfgSyntaxError(t, "#!else without a matching #!ifdef/#!ifndef");
+    c.seenElse = true;
+    c.taking = c.parentTaking && !c.taking;
+  }
+
+  /** #!define refuses a name already defined; #!trydef keeps the first value; #!redefine replaces it. */
+  private define(d: Directive, t: Token): void {
+    const { name, id } = d;
+    if (!id) throw new CfgSyntaxError(t, `#!${name} needs a name`);
+    if (name === "define" && this.defines.has(id[1])) {
+      const where = id[1] in this.predefined && this.defines.get(id[1]) === this.predefined[id[1]] ? " by -A on the command line" : "";
+      throw new CfgSyntaxError(t, `#!define ${id[1]}: already defined${where} (use #!redefine or #!trydef)`);
+    }
+    if (name === "trydef" && this.defines.has(id[1])) return;
+    this.defines.set(id[1], id[2].trim());
+  }
+
+  /** #!defenv NAME, or ID=NAME: define NAME (or ID) as the environment variable NAME
+   * (a string literal with #!defenvs); an unset variable defines nothing. */
+  private defineFromEnvironment(d: Directive, t: Token): void {
+    const e = /^([A-Za-z_][A-Za-z0-9_]*)(?:\s*=\s*([A-Za-z_][A-Za-z0-9_]*))?\s*$/.exec(d.rest);
+    if (!e) throw new CfgSyntaxError(t, `#!${d.name}: expected NAME or ID=NAME`);
+    const value = env(e[2] ?? e[1]);
+    if (value === undefined) return;
+    this.defines.set(e[1], d.name === "defenvs" ? JSON.stringify(value) : value);
+  }
+
+  /** #!substdef and #!substdefs also define the pattern's text as a name whose value is
+   * the replacement (a string literal with #!substdefs). */
+  private substitution(d: Directive, t: Token): void {
+    const s = parseSubst(d.rest, t);
+    this.substs.push(s);
+    if (d.name !== "subst") this.defines.set(s.name!, d.name === "substdefs" ? JSON.stringify(s.repl) : s.repl);
+  }
+}

@@ -8,7 +8,6 @@ import type { Exchange } from "../exchange.ts";
 import { KSR_EXIT } from "../ksr-api.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
-import { replyLength } from "../reply.ts";
 import type { Ended } from "./run.ts";
 import { internalError, unavailable } from "./responses.ts";
 
@@ -29,10 +28,9 @@ export function answering(opts: { adapter: RequestAdapter; lifecycle: Lifecycle;
     }
     if (ctx.reply) {
       const response = adapter.respond(x.request, x.env, { reply: ctx.reply, headers: ctx.replyHeaders, close: lifecycle.draining });
-      // for the access log, once the reply is out of our hands: what the adapter
-      // wrote itself has only a marker Response
-      x.status = ctx.reply.status;
-      x.bytes = replyLength(ctx.reply);
+      // for the access log, once the reply is out of our hands (what the adapter
+      // wrote itself has only a marker Response); its length is counted only there
+      x.reply = ctx.reply;
       return response;
     }
     logger.warn(`route ended without a reply for ${ctx.method} ${ctx.url}: sending 500`);
