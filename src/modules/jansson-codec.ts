@@ -224,15 +224,25 @@ function encodeValue(v: Json, depth: number): string {
     case "number":
       return encodeReal(v);
   }
-  if (Array.isArray(v)) return `[${v.map((x) => encodeValue(x, depth + 1)).join(",")}]`;
-  const parts: string[] = [];
-  for (const [k, x] of v) parts.push(`${encodeString(k)}:${encodeValue(x, depth + 1)}`);
-  return `{${parts.join(",")}}`;
+  // plain loops: one stack frame per level
+  let out = "";
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) out += (i ? "," : "") + encodeValue(v[i], depth + 1);
+    return `[${out}]`;
+  }
+  for (const [k, x] of v) out += (out ? "," : "") + encodeString(k) + ":" + encodeValue(x, depth + 1);
+  return `{${out}}`;
 }
 
 /** json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER). */
 export function encode(v: Json): string {
-  return encodeValue(v, 0);
+  try {
+    return encodeValue(v, 0);
+  } catch (e) {
+    // the depth bound keeps recursion far below any runtime's stack; this is the backstop
+    if (e instanceof RangeError) throw new JsonError(`nested too deeply to be written (${e.message})`);
+    throw e;
+  }
 }
 
 /** printf("%.<precision>g", n), as jansson_to_val gives a real to a variable ("%.15g"). */
