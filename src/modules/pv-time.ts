@@ -166,7 +166,7 @@ const CONVERSIONS: Record<string, Conversion> = {
 };
 
 /** The format split once into literal text and conversions; an unknown conversion is a PvError naming it. */
-export function compileStrftime(format: string, spec: string): (t: Tm) => string {
+function compileStrftime(format: string, spec: string): (t: Tm) => string {
   const parts: (string | Conversion)[] = [];
   let lit = "";
   for (let i = 0; i < format.length; i++) {
@@ -277,7 +277,3 @@ export const CLOCK_NAMED_PVS: Record<string, (spec: string, inner: string) => Pv
   timef: strftimePv(false),
   utimef: strftimePv(true),
 };
-
-export type { Tm };
-/** For tests: the broken-down time and a compiled format. */
-export const forTests = { brokenDown, ctimeText };
