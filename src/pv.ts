@@ -7,17 +7,10 @@ import { quote } from "./log.ts";
 import { CLOCK_NAMED_PVS, CLOCK_PVS } from "./modules/pv-time.ts";
 import { uuidPv } from "./modules/uuid.ts";
 
+import { PvError, type Pv } from "./pv-accessor.ts";
+
 export type { PvValue };
-
-export interface Pv {
-  /** the name as written, for messages */
-  readonly spec: string;
-  get(ctx: RequestContext | undefined): PvValue;
-  /** absent on read-only variables */
-  set?(ctx: RequestContext | undefined, value: PvValue): void;
-}
-
-export class PvError extends Error {}
+export { PvError, type Pv };
 
 /** The `$mhttpd(name)` attributes. Names are case-insensitive, as in the C module. */
 export const MHTTPD_VARS: Record<string, { doc: string; get: (ctx: RequestContext) => PvValue }> = {

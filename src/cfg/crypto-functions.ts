@@ -2,7 +2,7 @@
 import type { RequestContext } from "../context.ts";
 import { hmacSha256 } from "../modules/crypto.ts";
 import type { CfgPv } from "./pvs.ts";
-import type { FunctionSpec } from "./functions.ts";
+import type { FunctionSpec } from "./function-spec.ts";
 
 type Text = (ctx: RequestContext) => string;
 

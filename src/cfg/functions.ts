@@ -1,8 +1,7 @@
 // The cfg functions, declared as data (Kamailio's cmd_export_t): the module that
-// exports each one, its parameters and what it does. Parameters are compiled at
-// start-up by kind: "fmt" is a formatted string, "igp" an int or one variable,
-// "pvname" the name of a variable, "pvdst" the name of a variable that can be
-// set (a result), "level" an xlog level.
+// exports each one, its parameters and what it does (function-spec.ts says what an
+// entry holds; other modules' tables are added from their own files). Parameters
+// are compiled at start-up by kind.
 import type { RequestContext } from "../context.ts";
 import { L_ALERT, L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN } from "../log.ts";
 import { queueReply, queueReplyHeader } from "../reply.ts";
@@ -11,32 +10,13 @@ import type { Arg } from "./syntax-tree.ts";
 import { table } from "./htable.ts";
 import { ownEntry } from "../pv.ts";
 import { compileFormat, compilePv, type CfgPv, type Getter } from "./pvs.ts";
-import { callRoute, runtimeError, type Exec, type RouteTable } from "./runtime.ts";
+import { callRoute, runtimeError, type Exec } from "./runtime.ts";
+import type { Compiled, FnEnv, FunctionSpec, ParamKind } from "./function-spec.ts";
 import { isIntText, toInt } from "./values.ts";
 import { CRYPTO_FUNCTIONS } from "./crypto-functions.ts";
 import { JANSSON_FUNCTIONS } from "./jansson-functions.ts";
 
-export type ParamKind = "fmt" | "igp" | "pvname" | "pvdst" | "level";
-
-/** A compiled parameter: a getter for fmt/igp/level, the variable for pvname. */
-type Compiled = ((ctx: RequestContext) => unknown) | CfgPv;
-
-export interface FunctionSpec {
-  module: string;
-  doc: string;
-  /** parameter kinds for each accepted argument count */
-  forms: ParamKind[][];
-  /** it runs routes by a name known only at request time: every route[] must compile */
-  routesByName?: boolean;
-  /** returns the function's code: > 0 success, < 0 failure, 0 stops the script */
-  run(x: Exec, args: Compiled[], pos: Pos, env: FnEnv): number;
-}
-
-export interface FnEnv {
-  routes: RouteTable;
-  /** a route is called by a name known only at request time */
-  dynamicRoutes: boolean;
-}
+export type { FnEnv, FunctionSpec, ParamKind };
 
 const LEVEL_BY_LETTER: Record<string, number> = { A: L_ALERT, B: -4, C: L_CRIT, E: L_ERR, W: L_WARN, N: L_NOTICE, I: L_INFO, D: L_DBG };
 

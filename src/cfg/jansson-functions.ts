@@ -6,7 +6,7 @@ import { janssonArraySize, janssonGet, janssonSet, type Outcome } from "../modul
 import type { Pos } from "./lexer.ts";
 import type { CfgPv } from "./pvs.ts";
 import { runtimeError, type Exec } from "./runtime.ts";
-import type { FunctionSpec } from "./functions.ts";
+import type { FunctionSpec } from "./function-spec.ts";
 
 type Text = (ctx: RequestContext) => string;
 

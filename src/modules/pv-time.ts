@@ -8,7 +8,7 @@
 import type { RequestContext } from "../context.ts";
 import type { PvValue } from "../ksr-api.ts";
 import { quote } from "../log.ts";
-import { PvError, type Pv } from "../pv.ts";
+import { PvError, type Pv } from "../pv-accessor.ts";
 
 /** The clock in microseconds: the wall clock (Date.now, milliseconds), refined by
  * the high-resolution clock while the two agree (they drift apart on a long-running

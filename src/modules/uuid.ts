@@ -7,7 +7,7 @@
 // address is read), kept strictly increasing within the process, so "safe" always
 // holds and $uuid(s) is never null here.
 import type { KsrUuidApi } from "../ksr-api.ts";
-import { PvError, type Pv } from "../pv.ts";
+import { PvError, type Pv } from "../pv-accessor.ts";
 import { quote } from "../log.ts";
 
 /** 100-ns intervals between 1582-10-15 (the Gregorian reform, UUID time zero) and 1970-01-01 */
