@@ -43,6 +43,17 @@ describe("loadmodule", () => {
     assert.ok(p.notes.some((n) => /t\.cfg:1:12: module sl is not run: stateless SIP replies/.test(n)));
     assert.deepEqual(compile(HEAD + ROUTE).warnings, [], "no warning for a file without them");
   });
+  it("sqlops without a database module is an error naming db_sqlite and db_postgres", () => {
+    // sqlops comes from its own branch: the rule is checked with a stand-in where it is absent
+    const added = ["sqlops", "db_sqlite"].filter((m) => !Object.hasOwn(MODULES, m));
+    for (const m of added) MODULES[m] = { doc: "stand-in", params: {} };
+    try {
+      assert.match(errorOf(`${HEAD}loadmodule "sqlops.so"\n`), /t\.cfg:3:12: sqlops needs loadmodule "db_sqlite\.so" or loadmodule "db_postgres\.so" \(sqlops runs its queries through a database module\)/);
+      assert.doesNotThrow(() => compile(`${HEAD}loadmodule "db_sqlite.so"\nloadmodule "sqlops.so"\n${ROUTE}`));
+    } finally {
+      for (const m of added) delete MODULES[m];
+    }
+  });
   it("a function of a SIP-only module in the HTTP route stops start-up", () => {
     assert.match(errorOf(`loadmodule "sl.so"\n${HEAD}event_route[microhttpd:request] {\n sl_send_reply("200", "OK");\n}\n`), /t\.cfg:5:2: unknown function sl_send_reply\(\)/);
   });

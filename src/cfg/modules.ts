@@ -175,6 +175,12 @@ export const ALTERNATIVES: Record<string, { use?: string; why: string }> = {
   rtjson: { use: "jansson", why: "build JSON with jansson_set()" },
 };
 
+/** Modules that do nothing without one of some others loaded beside them (Kamailio
+ * fails at their mod_init): module -> the ones it needs, and why. */
+export const NEEDS_ONE_OF: Record<string, { modules: string[]; why: string }> = {
+  sqlops: { modules: ["db_sqlite", "db_postgres"], why: "sqlops runs its queries through a database module" },
+};
+
 /** The error for a module not in the table: what it is, and what runs. */
 export function unknownModuleMessage(file: string, name: string): string {
   const alt = Object.hasOwn(ALTERNATIVES, name) ? ALTERNATIVES[name] : undefined;

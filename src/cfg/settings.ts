@@ -11,7 +11,7 @@ import { validateParam } from "../config.ts";
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
 import { DEFAULT_SHM_MIB, DEFAULT_TIMER_INTERVAL, declareTable, setMemoryLimit, setTimerInterval } from "./htable.ts";
 import { resolveFrom } from "./host.ts";
-import { INERT_GLOBALS, MODULES, moduleName, SHM_GLOBALS, unknownModuleMessage, USED_GLOBALS, type Inert, type ModuleSpec } from "./modules.ts";
+import { INERT_GLOBALS, MODULES, moduleName, NEEDS_ONE_OF, SHM_GLOBALS, unknownModuleMessage, USED_GLOBALS, type Inert, type ModuleSpec } from "./modules.ts";
 import type { CfgTree } from "./syntax-tree.ts";
 
 const DEFAULT_MAX_WHILE = 100;
@@ -52,6 +52,7 @@ export function readSettings(tree: CfgTree, notes: string[]): Settings {
     noopModules: [],
   };
   for (const m of tree.modules) loadModule(m, settings, notes);
+  checkCompanions(tree.modules, settings.loaded);
   for (const p of tree.modparams) applyModparam(p, settings, notes);
   for (const g of tree.globals) applyGlobal(g, settings, notes);
   if (tree.cfgengine) checkCfgengine(tree.cfgengine, settings.loaded);
@@ -73,6 +74,16 @@ function loadModule(m: CfgTree["modules"][number], settings: Settings, notes: st
     if (!settings.noopModules.includes(name)) settings.noopModules.push(name);
   }
   settings.loaded.add(name);
+}
+
+/** A module that needs another one beside it (sqlops and a db_ module) is an error without it. */
+function checkCompanions(modules: CfgTree["modules"], loaded: Set<string>): void {
+  for (const m of modules) {
+    const needs = ownEntry(NEEDS_ONE_OF, moduleName(m.name));
+    if (needs && !needs.modules.some((n) => loaded.has(n))) {
+      throw new CfgSyntaxError(m.pos, `${moduleName(m.name)} needs ${needs.modules.map((n) => `loadmodule "${n}.so"`).join(" or ")} (${needs.why})`);
+    }
+  }
 }
 
 /** An inert parameter or setting: a note, or the error for a value that would have changed something. */
