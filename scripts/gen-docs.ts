@@ -7,7 +7,7 @@
 //   node --import tsx scripts/gen-docs.ts --check  exit 1 if README.md is stale
 import { readFileSync, writeFileSync } from "node:fs";
 import { FUNCTIONS } from "../src/cfg/functions.ts";
-import { MODULES } from "../src/cfg/modules.ts";
+import { ALTERNATIVES, MODULES } from "../src/cfg/modules.ts";
 import { TRANSFORMATIONS } from "../src/cfg/transformations.ts";
 import { envName, flagName } from "../src/config.ts";
 import { PARAMS, PARAM_NAMES } from "../src/params.ts";
@@ -36,7 +36,14 @@ function variablesTable(): string {
 function cfgTables(): string {
   const fns = Object.entries(FUNCTIONS).map(([n, f]) => `| \`${n}\` | ${f.module} | ${cell(f.doc)} |`);
   const trs = Object.entries(TRANSFORMATIONS).map(([n, t]) => `| \`{${n}}\` | ${cell(t.doc)} |`);
-  const mods = Object.entries(MODULES).map(([n, m]) => `| \`${n}\` | ${cell(m.doc)} |`);
+  const mods = Object.entries(MODULES).map(([n, m]) => {
+    const inert = Object.keys(m.inert ?? {});
+    if (m.noop) return `| \`${n}\` | accepted, not run | SIP only: ${cell(m.noop)}; its functions are unknown here${inert.length ? `; ${inert.length === 1 ? "its parameter is" : `its ${inert.length} parameters are`} accepted without effect` : ""} |`;
+    const refused = inert.filter((p) => m.inert![p].refuse);
+    const without = inert.length ? ` Parameters without effect here: ${inert.map((p) => (refused.includes(p) ? `${p} (only ${p === "enable_dmq" ? "0" : '""'}; another value is an error)` : p)).join(", ")}.` : "";
+    return `| \`${n}\` | runs | ${cell(m.doc)}.${cell(without)} |`;
+  });
+  const missing = Object.entries(ALTERNATIVES).map(([n, a]) => `| \`${n}\` | ${a.use ? `\`${a.use}\`: ` : ""}${cell(a.why)} |`);
   return [
     "| cfg function | module | what it does |",
     "| --- | --- | --- |",
@@ -46,9 +53,15 @@ function cfgTables(): string {
     "| --- | --- |",
     ...trs,
     "",
-    "| `loadmodule` | provides |",
-    "| --- | --- |",
+    "| `loadmodule` | here | what it provides, or why not running it changes nothing for an HTTP route |",
+    "| --- | --- | --- |",
     ...mods,
+    "",
+    "Any other module is a start-up error that names the modules above; for these it also names the nearest one:",
+    "",
+    "| not provided | instead |",
+    "| --- | --- |",
+    ...missing,
   ].join("\n");
 }
 

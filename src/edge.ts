@@ -102,7 +102,7 @@ async function findContextStore(): Promise<ContextStore | undefined> {
 }
 
 /** The route's function and its own parameters, from whichever form was given. */
-function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Record<string, unknown>; callback(name: string): Route } {
+function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Record<string, unknown>; warnings?: string[]; callback(name: string): Route } {
   const route = opts.cfg ?? opts.route;
   if (typeof route === "string") {
     const file = opts.routeName ?? "route.cfg";
@@ -115,6 +115,7 @@ function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Reco
     return {
       label: `the modparams of ${file}`,
       config: program.config,
+      warnings: program.warnings,
       callback(eventCallback) {
         if (eventCallback) throw new StartupError(`${file}: event_callback "${eventCallback}": a KEMI script is a file, which a fetch handler cannot load; pass the KEMI module as route instead`);
         if (!program.event) throw new StartupError(`${file}: no event_route[microhttpd:request] block`);
@@ -173,6 +174,7 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
   const logger = new Logger(params.debug, opts.log);
   catchStrayErrorsOnce(logger);
   if (dropped.length) logger.info(`${route.label}: ${dropped.join(", ")} ignored: the platform listens and keeps the connections`);
+  for (const w of route.warnings ?? []) logger.warn(w);
   const fn = route.callback(params.event_callback);
 
   const adapter: RequestAdapter = {

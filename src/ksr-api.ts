@@ -46,6 +46,33 @@ export interface KsrMicrohttpdApi {
   body_bytes(): Uint8Array;
 }
 
+/** KSR.jansson: Kamailio's KEMI export of the jansson module (only get; the cfg
+ * also has jansson_set, jansson_append, jansson_array_size, jansson_get_field). */
+export interface KsrJanssonApi {
+  /** jansson_get(path, json, dst): the value at path ("a.b[0]") of the JSON text
+   * stored in the variable named dst ("$var(x)"), as jansson gives it (text,
+   * integer, 1/0 for a boolean, JSON text for an object or array); 1, or -1 when the
+   * text is not JSON (logged), the path is not there, or dst cannot be set (logged). */
+  get(path: string, json: string, dst: string): number;
+}
+
+/** KSR.crypto: Kamailio's KEMI export of crypto_hmac_sha256. */
+export interface KsrCryptoApi {
+  /** HMAC-SHA256 of text (UTF-8) keyed by key (UTF-8), base64url without padding,
+   * stored in the variable named dst; 1, or -1 when dst cannot be set (logged). */
+  hmac_sha256(text: string, key: string, dst: string): number;
+}
+
+/** KSR.uuid: Kamailio's KEMI exports of the uuid module. */
+export interface KsrUuidApi {
+  /** a random (version 4) UUID, lower case: $uuid(g) */
+  get(): string;
+  /** a random (version 4) UUID: $uuid(r) */
+  rget(): string;
+  /** a time-based (version 1) UUID: $uuid(t) */
+  tget(): string;
+}
+
 /** KSR.x: leave the route. */
 export interface KsrXApi {
   /** End the route now; a reply already queued is sent. */
@@ -58,6 +85,9 @@ export interface KsrApi {
   readonly pv: KsrPvApi;
   readonly microhttpd: KsrMicrohttpdApi;
   readonly x: KsrXApi;
+  readonly jansson: KsrJanssonApi;
+  readonly crypto: KsrCryptoApi;
+  readonly uuid: KsrUuidApi;
   dbg(msg: string): number;
   info(msg: string): number;
   notice(msg: string): number;

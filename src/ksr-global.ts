@@ -102,6 +102,15 @@ export const KSR: KsrApi = Object.freeze({
   get x() {
     return currentKsr().x;
   },
+  get jansson() {
+    return currentKsr().jansson;
+  },
+  get crypto() {
+    return currentKsr().crypto;
+  },
+  get uuid() {
+    return currentKsr().uuid;
+  },
   dbg: (m: string) => currentKsr().dbg(m),
   info: (m: string) => currentKsr().info(m),
   notice: (m: string) => currentKsr().notice(m),

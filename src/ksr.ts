@@ -7,6 +7,9 @@ import { KSR_EXIT, type KsrApi, type KsrMicrohttpdApi, type KsrPvApi, type KsrXA
 import { L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN, quote, type Logger } from "./log.ts";
 import { lookupPv, ownEntry, PvError, type PvValue } from "./pv.ts";
 import { queueReply, queueReplyHeader } from "./reply.ts";
+import { KsrCrypto } from "./modules/crypto.ts";
+import { KsrJansson } from "./modules/jansson.ts";
+import { KsrUuid } from "./modules/uuid.ts";
 
 const NO_REQUEST = "no HTTP request is being processed";
 
@@ -126,6 +129,9 @@ class KsrX implements KsrXApi {
   }
 }
 
+/** KSR.uuid holds no request state: one for all */
+const UUID = new KsrUuid();
+
 const KEMI_LEVELS: Record<string, number> = { dbg: L_DBG, info: L_INFO, notice: L_NOTICE, warn: L_WARN, err: L_ERR, crit: L_CRIT };
 
 export class Ksr implements KsrApi {
@@ -133,6 +139,8 @@ export class Ksr implements KsrApi {
   #pv: KsrPv | undefined;
   #microhttpd: KsrMicrohttpd | undefined;
   #x: KsrX | undefined;
+  #jansson: KsrJansson | undefined;
+  #crypto: KsrCrypto | undefined;
 
   constructor(
     /** @internal the request this KSR belongs to (the cfg runtime reads it directly) */
@@ -148,6 +156,15 @@ export class Ksr implements KsrApi {
   }
   get x(): KsrX {
     return (this.#x ??= new KsrX(this.ctx));
+  }
+  get jansson(): KsrJansson {
+    return (this.#jansson ??= new KsrJansson(this.ctx, this.logger));
+  }
+  get crypto(): KsrCrypto {
+    return (this.#crypto ??= new KsrCrypto(this.ctx, this.logger));
+  }
+  get uuid(): KsrUuid {
+    return UUID;
   }
 
   // KEMI log functions return 0, as Kamailio's do.

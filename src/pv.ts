@@ -4,18 +4,13 @@
 import type { RequestContext } from "./context.ts";
 import type { PvValue } from "./ksr-api.ts";
 import { quote } from "./log.ts";
+import { CLOCK_NAMED_PVS, CLOCK_PVS } from "./modules/pv-time.ts";
+import { uuidPv } from "./modules/uuid.ts";
+
+import { PvError, type Pv } from "./pv-accessor.ts";
 
 export type { PvValue };
-
-export interface Pv {
-  /** the name as written, for messages */
-  readonly spec: string;
-  get(ctx: RequestContext | undefined): PvValue;
-  /** absent on read-only variables */
-  set?(ctx: RequestContext | undefined, value: PvValue): void;
-}
-
-export class PvError extends Error {}
+export { PvError, type Pv };
 
 /** The `$mhttpd(name)` attributes. Names are case-insensitive, as in the C module. */
 export const MHTTPD_VARS: Record<string, { doc: string; get: (ctx: RequestContext) => PvValue }> = {
@@ -87,12 +82,23 @@ const NULL_PV: Pv = { spec: "$null", get: () => null };
 
 const PV_RE = /^\$(\w+)(?:\((.*)\))?$/s;
 
+/** The other modules' variables with a name in parentheses: class -> accessor for
+ * a name (read when a name is parsed: the modules import this file too). */
+function namedPvOf(cls: string): ((spec: string, inner: string) => Pv) | undefined {
+  if (cls === "uuid") return uuidPv;
+  return ownEntry(CLOCK_NAMED_PVS, cls);
+}
+
 export function parsePv(spec: string): Pv {
   if (spec === "$null") return NULL_PV;
   const m = PV_RE.exec(spec);
   if (!m) throw new PvError(`invalid pseudo-variable name ${quote(spec)}`);
   const [, cls, inner] = m;
-  if (inner === undefined) throw new PvError(`unknown pseudo-variable ${quote(spec)}`);
+  if (inner === undefined) {
+    const bare = ownEntry(CLOCK_PVS, cls);
+    if (bare) return bare;
+    throw new PvError(`unknown pseudo-variable ${quote(spec)}`);
+  }
   switch (cls) {
     case "mhttpd":
       return mhttpdPv(spec, inner);
@@ -102,8 +108,11 @@ export function parsePv(spec: string): Pv {
       return storePv(spec, vnStore, inner, true);
     case "shv":
       return storePv(spec, shvStore, inner, true);
-    default:
+    default: {
+      const named = namedPvOf(cls);
+      if (named) return named(spec, inner);
       throw new PvError(`unknown pseudo-variable class "$${cls}" in ${quote(spec)}`);
+    }
   }
 }
 

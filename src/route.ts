@@ -53,6 +53,8 @@ export interface LoadedRoute {
   label: string;
   /** parameters the route file sets (a module's `config` export) */
   config: Record<string, unknown>;
+  /** what the route file has that is accepted but not run, logged once at start-up */
+  warnings?: string[];
   /** the per-request function, once the parameters are final (event_callback) */
   callback(eventCallback: string): Route;
 }

@@ -139,6 +139,7 @@ async function configure(platform: Platform, cli: CommandLine): Promise<Configur
   const logger = new Logger(params.debug, workerTag ? (line) => platform.stderr(line.replace(" ", ` [${workerTag}] `)) : platform.stderr);
   platform.onStrayError(reportStrayErrors(logger));
   const route = loaded.callback(params.event_callback);
+  if (workerIndex === undefined) for (const w of loaded.warnings ?? []) logger.warn(w);
   if (cli.foreground.length > 0 && workerIndex === undefined) {
     logger.dbg(`${[...new Set(cli.foreground)].join(" ")} accepted and changes nothing: mhttpd always logs to stderr and stays in the foreground`);
   }

@@ -4,6 +4,7 @@
 // The worker is test/fixtures/edge/worker.ts bundled by esbuild into one module.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -363,6 +364,18 @@ describe("edge: on workerd (Cloudflare Workers runtime)", () => {
       const r = await get("/hash", cfg, "abc");
       assert.equal(r.responses[0].status, 200);
       assert.equal(r.responses[0].body.toString(), "900150983cd24fb0d6963f7d28e17f72 YWJj\n");
+    });
+
+    it("runs jansson and crypto_hmac_sha256: JSON built from JSON, jansson's rules, 2048 levels and no more", async () => {
+      const body = JSON.stringify({ name: 'Zoë "Z"', list: [1, [2], { three: 3 }] });
+      const r = await get("/json", cfg, body);
+      assert.equal(r.responses[0].status, 200);
+      assert.deepEqual(JSON.parse(r.responses[0].body.toString("utf8")), { hello: 'Zoë "Z"', n: 3, mac: createHmac("sha256", "k").update(body).digest("base64url") });
+      assert.equal((await get("/json", cfg, '{"name":"a","name":"b","list":[]}')).responses[0].status, 400, "duplicate keys refused");
+      const nested = (n: number) => "[".repeat(n) + "]".repeat(n);
+      assert.equal((await get("/json-whole", cfg, nested(2048))).responses[0].body.toString(), `1 ${2048 * 2}\n`);
+      assert.equal((await get("/json-whole", cfg, nested(100000))).responses[0].body.toString(), "-1 0\n");
+      await waitForText(workerd.err, /jansson_get: the source is not valid JSON: maximum parsing depth reached/);
     });
 
     it("drops the listen_port the cfg sets, with a note", async () => {

@@ -1,6 +1,7 @@
 // The routes of examples/ as the README links them: each as a .cfg and as a .ts,
 // on every runtime, with the same requests and the same answers.
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { ROOT, RUNTIMES, httpRequest, startServer, waitForLog, type Server } from "./_harness.ts";
@@ -20,10 +21,27 @@ interface Exchange {
   json?: unknown;
   /** response headers that must be there, with these values */
   has?: Record<string, string>;
+  /** anything else to check on the response */
+  check?: (res: { headers: Record<string, string | string[] | undefined>; body: Buffer }) => void;
 }
 
 const basic = (credentials: string) => ({ Authorization: `Basic ${Buffer.from(credentials).toString("base64")}` });
 const json = (value: unknown) => ({ headers: { "Content-Type": "application/json" }, body: JSON.stringify(value) });
+
+/** signed-api: the key the example falls back to, and a request signed with it */
+const SIGNING_KEY = "example-signing-key";
+const hmac = (text: string | Buffer) => createHmac("sha256", SIGNING_KEY).update(text).digest("base64url");
+const signed = (body: string) => ({ headers: { "Content-Type": "application/json", "X-Signature": hmac(body) }, body });
+/** a 201 with the order as given, a fresh random id, the time it was received, and the answer signed */
+const order = (item: string, qty: number) => (res: { headers: Record<string, string | string[] | undefined>; body: Buffer }) => {
+  const got = JSON.parse(res.body.toString("utf8"));
+  assert.deepEqual(Object.keys(got), ["id", "item", "qty", "received"]);
+  assert.match(got.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(got.item, item);
+  assert.equal(got.qty, qty);
+  assert.ok(Math.abs(got.received - Date.now() / 1000) < 30, `received ${got.received}`);
+  assert.equal(res.headers["x-signature"], hmac(res.body), "the answer is signed");
+};
 
 /** What each example answers, in order (the counters and the store carry over). */
 const CASES: Record<string, { exchanges: Exchange[]; log?: RegExp }> = {
@@ -88,6 +106,26 @@ const CASES: Record<string, { exchanges: Exchange[]; log?: RegExp }> = {
       { method: "GET", target: "/other", status: 404, text: "no such endpoint\n" },
     ],
   },
+  "signed-api": {
+    exchanges: [
+      { method: "POST", target: "/api/orders", ...signed('{"item":"widget","qty":2}'), status: 201, has: { "content-type": "application/json" }, check: order("widget", 2) },
+      // whatever the item holds is escaped by jansson_set (JSON.stringify in TypeScript)
+      { method: "POST", target: "/api/orders", ...signed(JSON.stringify({ item: 'a "quoted"\n\\widget\u0001 ✓ </script>', qty: "7" })), status: 201, check: order('a "quoted"\n\\widget\u0001 ✓ </script>', 7) },
+      { method: "POST", target: "/api/orders", headers: { "X-Signature": hmac("other") }, body: '{"item":"widget","qty":2}', status: 401, json: { error: "bad signature" } },
+      { method: "POST", target: "/api/orders", body: '{"item":"widget","qty":2}', status: 401, json: { error: "bad signature" } },
+      { method: "POST", target: "/api/orders", headers: { "X-Signature": hmac('{"item":"widget","qty":2}') + "=" }, body: '{"item":"widget","qty":2}', status: 401 },
+      { method: "POST", target: "/api/orders", ...signed("not json"), status: 400, json: { error: 'expected {"item": up to 200 bytes, "qty": 1 to 1000}' } },
+      { method: "POST", target: "/api/orders", ...signed('{"item":"a","item":"b","qty":1}'), status: 400 },
+      { method: "POST", target: "/api/orders", ...signed('{"item":"a","qty":0}'), status: 400 },
+      { method: "POST", target: "/api/orders", ...signed('{"item":"a","qty":2.5}'), status: 400 },
+      { method: "POST", target: "/api/orders", ...signed('{"item":"a","qty":99999999999999999999}'), status: 400 },
+      { method: "POST", target: "/api/orders", ...signed(JSON.stringify({ item: "x".repeat(201), qty: 1 })), status: 400 },
+      { method: "POST", target: "/api/orders", ...signed('{"qty":1}'), status: 400 },
+      { method: "GET", target: "/api/orders", status: 405, json: { error: "POST only" }, has: { allow: "POST" } },
+      { method: "GET", target: "/api/other", status: 404, json: { error: "not found" } },
+    ],
+    log: /WARNING: <script>: signed-api: bad signature from 127\.0\.0\.1/,
+  },
   rest: {
     exchanges: [
       { method: "GET", target: "/api/users", status: 200, json: [{ id: 1, name: "alice" }, { id: 2, name: "bob" }], has: { "content-type": "application/json" } },
@@ -117,6 +155,7 @@ async function exchange(srv: Server, x: Exchange, label: string): Promise<void> 
   if (x.text !== undefined) assert.equal(res.body.toString("utf8"), x.text, what);
   if (x.json !== undefined) assert.deepEqual(JSON.parse(res.body.toString("utf8")), x.json, what);
   for (const [name, value] of Object.entries(x.has ?? {})) assert.equal(res.headers[name], value, `${what}: ${name}`);
+  x.check?.(res);
 }
 
 for (const runtime of RUNTIMES) {

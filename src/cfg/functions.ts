@@ -1,7 +1,7 @@
 // The cfg functions, declared as data (Kamailio's cmd_export_t): the module that
-// exports each one, its parameters and what it does. Parameters are compiled at
-// start-up by kind: "fmt" is a formatted string, "igp" an int or one variable,
-// "pvname" the name of a variable, "level" an xlog level.
+// exports each one, its parameters and what it does (function-spec.ts says what an
+// entry holds; other modules' tables are added from their own files). Parameters
+// are compiled at start-up by kind.
 import type { RequestContext } from "../context.ts";
 import { L_ALERT, L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN } from "../log.ts";
 import { queueReply, queueReplyHeader } from "../reply.ts";
@@ -10,30 +10,13 @@ import type { Arg } from "./syntax-tree.ts";
 import { table } from "./htable.ts";
 import { ownEntry } from "../pv.ts";
 import { compileFormat, compilePv, type CfgPv, type Getter } from "./pvs.ts";
-import { callRoute, runtimeError, type Exec, type RouteTable } from "./runtime.ts";
+import { callRoute, runtimeError, type Exec } from "./runtime.ts";
+import type { Compiled, FnEnv, FunctionSpec, ParamKind } from "./function-spec.ts";
 import { isIntText, toInt } from "./values.ts";
+import { CRYPTO_FUNCTIONS } from "./crypto-functions.ts";
+import { JANSSON_FUNCTIONS } from "./jansson-functions.ts";
 
-export type ParamKind = "fmt" | "igp" | "pvname" | "level";
-
-/** A compiled parameter: a getter for fmt/igp/level, the variable for pvname. */
-type Compiled = ((ctx: RequestContext) => unknown) | CfgPv;
-
-export interface FunctionSpec {
-  module: string;
-  doc: string;
-  /** parameter kinds for each accepted argument count */
-  forms: ParamKind[][];
-  /** it runs routes by a name known only at request time: every route[] must compile */
-  routesByName?: boolean;
-  /** returns the function's code: > 0 success, < 0 failure, 0 stops the script */
-  run(x: Exec, args: Compiled[], pos: Pos, env: FnEnv): number;
-}
-
-export interface FnEnv {
-  routes: RouteTable;
-  /** a route is called by a name known only at request time */
-  dynamicRoutes: boolean;
-}
+export type { FnEnv, FunctionSpec, ParamKind };
 
 const LEVEL_BY_LETTER: Record<string, number> = { A: L_ALERT, B: -4, C: L_CRIT, E: L_ERR, W: L_WARN, N: L_NOTICE, I: L_INFO, D: L_DBG };
 
@@ -170,36 +153,7 @@ FUNCTIONS.sht_reset = {
   },
 };
 
-/** "a.b[0].c" -> the value inside parsed JSON, or undefined. */
-function jsonPath(doc: unknown, path: string): unknown {
-  let cur = doc;
-  for (const part of path.match(/[^.[\]]+|\[\d+\]/g) ?? []) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    const key = part.startsWith("[") ? Number(part.slice(1, -1)) : part;
-    cur = (cur as Record<string | number, unknown>)[key];
-  }
-  return cur;
-}
-
-FUNCTIONS.jansson_get = {
-  module: "jansson",
-  doc: 'jansson_get(path, json, "$var(dst)"): the value at path ("a.b[0]") of the JSON text into dst (strings as text, integers as integers, others as JSON); 1, or -1 when the JSON is invalid or the path is absent',
-  forms: [["fmt", "fmt", "pvname"]],
-  run(x, args, pos) {
-    const dst = pvOf(args[2]);
-    if (!dst.set) return (runtimeError(x.ctx, pos, `jansson_get: ${dst.spec} is read-only`), -1);
-    let doc: unknown;
-    try {
-      doc = JSON.parse(fmt(args[1])(x.ctx));
-    } catch {
-      return -1;
-    }
-    const v = jsonPath(doc, fmt(args[0])(x.ctx));
-    if (v === undefined) return -1;
-    dst.set(x.ctx, typeof v === "string" ? v : typeof v === "number" && Number.isInteger(v) ? v : typeof v === "boolean" ? (v ? 1 : 0) : JSON.stringify(v));
-    return 1;
-  },
-};
+Object.assign(FUNCTIONS, JANSSON_FUNCTIONS, CRYPTO_FUNCTIONS);
 
 /** Compile one argument for its declared kind. */
 function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
@@ -209,10 +163,14 @@ function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
       // a number argument is its value (0x10 is "16"); anything else is a format
       return compileFormat(a.k === "num" ? String(a.num) : text, a.pos).get;
     case "pvname":
+    case "pvdst": {
       if (!(text.startsWith("$") && pvLength(text, 0) === text.length)) {
         throw new CfgSyntaxError(a.pos, `${fname}: expected a variable name such as "$var(x)", found ${JSON.stringify(text)}`);
       }
-      return compilePv(text, a.pos);
+      const pv = compilePv(text, a.pos);
+      if (kind === "pvdst" && !pv.set) throw new CfgSyntaxError(a.pos, `${fname}: ${text} is read-only: the result needs a variable that can be set, such as "$var(x)"`);
+      return pv;
+    }
     case "igp": {
       if (a.k === "num") {
         const n = a.num!;

@@ -43,6 +43,7 @@ export async function loadCfgRoute(url: string, predefined: Record<string, strin
   return {
     label: `the modparams of ${displayPath(url)}`,
     config: program.config,
+    warnings: program.warnings,
     callback(eventCallback: string): Route {
       if (eventCallback) return kemiCallback(url, program, kemi, eventCallback);
       if (!program.event) throw new StartupError(`${displayPath(url)}: no event_route[${EVENT_ROUTE}] block (and no event_callback for a KEMI script)`);

@@ -30,6 +30,8 @@ export interface CfgProgram {
   defines: Map<string, string>;
   /** debug-level notes (ignored settings), logged on the first request */
   notes: string[];
+  /** what is accepted but not run (SIP-only modules and routes), for one warning at start-up */
+  warnings: string[];
 }
 
 /** Parse and compile a .cfg. `text` stands for the file's content (tests). */
@@ -39,18 +41,27 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
   const notes: string[] = [];
   const settings = readSettings(tree, notes);
   applyProcessSettings(settings);
-  const { named, event } = sortRouteBlocks(tree.routes, notes);
+  const { named, event, sipRoutes } = sortRouteBlocks(tree.routes, notes);
   if (event && !settings.loaded.has("microhttpd")) throw new CfgSyntaxError(event.pos, `event_route[${EVENT_ROUTE}] needs loadmodule "microhttpd.so"`);
   const main = event ? compileRoutes(event, named, settings.loaded, notes) : undefined;
-  const program: CfgProgram = { file, config: settings.config, kemiScript: settings.kemiScript, loaded: settings.loaded, defines: pre.defines, notes };
+  const warnings = notRunWarning(file, settings.noopModules, sipRoutes);
+  const program: CfgProgram = { file, config: settings.config, kemiScript: settings.kemiScript, loaded: settings.loaded, defines: pre.defines, notes, warnings };
   if (main) program.event = eventRouteFunction(main, settings.maxWhile, notes);
   return program;
 }
 
-/** The route[NAME] blocks by name, and the event route; the other blocks
- * (request_route, onreply_route, other event routes ...) never run here: a note says so. */
-function sortRouteBlocks(routes: RouteBlock[], notes: string[]): { named: Map<string, RouteBlock>; event?: RouteBlock } {
+/** Event routes of SIP processing (the SIP-only modules' and the core's for SIP
+ * messages and Kamailio's own TCP connections): never run here, and nothing an
+ * HTTP route does depends on them. */
+const SIP_EVENTS = /^(sl|tm|tmx|rr|usrloc|registrar|nathelper|siputils|sanity|tcp):|^core:(pre-routing|receive-parse-error|msg-received)$/;
+
+/** The route[NAME] blocks by name, and the event route. SIP routes (request_route,
+ * onreply_route, SIP event routes ...) never run here and are named in the start-up
+ * warning; any other event route (htable:mod-init, core:worker-one-init, xhttp:request
+ * ...) would have run in Kamailio, so it is an error. */
+function sortRouteBlocks(routes: RouteBlock[], notes: string[]): { named: Map<string, RouteBlock>; event?: RouteBlock; sipRoutes: string[] } {
   const named = new Map<string, RouteBlock>();
+  const sipRoutes: string[] = [];
   let event: RouteBlock | undefined;
   for (const r of routes) {
     if (r.kind === "route") {
@@ -59,9 +70,22 @@ function sortRouteBlocks(routes: RouteBlock[], notes: string[]): { named: Map<st
     } else if (r.kind === "event_route" && r.name === EVENT_ROUTE) {
       if (event) throw new CfgSyntaxError(r.pos, `event_route[${EVENT_ROUTE}] is defined twice`);
       event = r;
-    } else notes.push(`${placeOf(r.pos)}: ${r.kind}${r.name ? `[${r.name}]` : ""} is not run by mhttpd: ignored`);
+    } else if (r.kind === "event_route" && !SIP_EVENTS.test(r.name)) {
+      throw new CfgSyntaxError(r.pos, `event_route[${r.name}] is not run by mhttpd, which runs event_route[${EVENT_ROUTE}] and the route[] blocks it calls (Kamailio would have run this one)`);
+    } else {
+      const name = `${r.kind}${r.name ? `[${r.name}]` : ""}`;
+      notes.push(`${placeOf(r.pos)}: ${name} is not run by mhttpd: SIP only`);
+      sipRoutes.push(`${name} (line ${r.pos.line})`);
+    }
   }
-  return { named, event };
+  return { named, event, sipRoutes };
+}
+
+/** The one start-up warning: the SIP-only modules and routes the file has, accepted and not run. */
+function notRunWarning(file: string, modules: string[], routes: string[]): string[] {
+  if (modules.length === 0 && routes.length === 0) return [];
+  const what = [modules.length ? `loadmodule ${modules.join(", ")}` : "", routes.length ? routes.join(", ") : ""].filter(Boolean).join("; ");
+  return [`${file}: SIP only, accepted and not run: ${what} (a call to their functions in the HTTP route stops start-up; docs/cfg.md#modules)`];
 }
 
 /** The event route's body, and into the route table every route[] block it can reach. */

@@ -1,7 +1,9 @@
 // The top level of a cfg, checked and applied before any route compiles:
-// loadmodule, modparam, the global settings and cfgengine. Whatever mhttpd does
-// not run is accepted with a debug note (SIP-only modules, core settings without
-// effect here) so that a real kamailio.cfg loads; anything unknown is an error at
+// loadmodule, modparam, the global settings and cfgengine. What mhttpd does not
+// run is accepted only where that changes nothing for an HTTP route, so that a
+// real kamailio.cfg loads: SIP-only modules (named in one start-up warning),
+// parameters and core settings without effect here (a debug note names each).
+// Anything else, and a value that would have changed something, is an error at
 // file:line:col. The tables of what is known are in modules.ts.
 import { PARAMS, type ParamName } from "../params.ts";
 import { ownEntry, shvStore, varStore } from "../pv.ts";
@@ -9,7 +11,7 @@ import { validateParam } from "../config.ts";
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
 import { DEFAULT_SHM_MIB, DEFAULT_TIMER_INTERVAL, declareTable, setMemoryLimit, setTimerInterval } from "./htable.ts";
 import { resolveFrom } from "./host.ts";
-import { IGNORED_GLOBALS, IGNORED_PARAMS, MODULES, moduleName, SHM_GLOBALS, USED_GLOBALS, type ModuleSpec } from "./modules.ts";
+import { INERT_GLOBALS, MODULES, moduleName, NEEDS_ONE_OF, SHM_GLOBALS, unknownModuleMessage, USED_GLOBALS, type Inert, type ModuleSpec } from "./modules.ts";
 import type { CfgTree } from "./syntax-tree.ts";
 
 const DEFAULT_MAX_WHILE = 100;
@@ -26,6 +28,8 @@ export interface Settings {
   tables: Map<string, Pos>;
   timerInterval: number;
   shmMib: number;
+  /** modules loaded but not run (SIP only), for the start-up warning */
+  noopModules: string[];
 }
 
 type Modparam = CfgTree["modparams"][number];
@@ -45,8 +49,10 @@ export function readSettings(tree: CfgTree, notes: string[]): Settings {
     tables: new Map(),
     timerInterval: DEFAULT_TIMER_INTERVAL,
     shmMib: DEFAULT_SHM_MIB,
+    noopModules: [],
   };
-  for (const m of tree.modules) loadModule(m, settings.loaded, notes);
+  for (const m of tree.modules) loadModule(m, settings, notes);
+  checkCompanions(tree.modules, settings.loaded);
   for (const p of tree.modparams) applyModparam(p, settings, notes);
   for (const g of tree.globals) applyGlobal(g, settings, notes);
   if (tree.cfgengine) checkCfgengine(tree.cfgengine, settings.loaded);
@@ -59,22 +65,40 @@ export function applyProcessSettings(settings: Settings): void {
   setTimerInterval(settings.timerInterval);
 }
 
-function loadModule(m: CfgTree["modules"][number], loaded: Set<string>, notes: string[]): void {
+function loadModule(m: CfgTree["modules"][number], settings: Settings, notes: string[]): void {
   const name = moduleName(m.name);
   const spec = ownEntry(MODULES, name);
-  if (!spec) throw new CfgSyntaxError(m.pos, `unknown module "${m.name}": mhttpd provides ${Object.keys(MODULES).join(", ")}`);
-  if (spec.ignored) notes.push(`${placeOf(m.pos)}: module ${name} is SIP only: loaded and ignored`);
-  loaded.add(name);
+  if (!spec) throw new CfgSyntaxError(m.pos, unknownModuleMessage(m.name, name));
+  if (spec.noop) {
+    notes.push(`${placeOf(m.pos)}: module ${name} is not run: ${spec.noop}`);
+    if (!settings.noopModules.includes(name)) settings.noopModules.push(name);
+  }
+  settings.loaded.add(name);
+}
+
+/** A module that needs another one beside it (sqlops and a db_ module) is an error without it. */
+function checkCompanions(modules: CfgTree["modules"], loaded: Set<string>): void {
+  for (const m of modules) {
+    const needs = ownEntry(NEEDS_ONE_OF, moduleName(m.name));
+    if (needs && !needs.modules.some((n) => loaded.has(n))) {
+      throw new CfgSyntaxError(m.pos, `${moduleName(m.name)} needs ${needs.modules.map((n) => `loadmodule "${n}.so"`).join(" or ")} (${needs.why})`);
+    }
+  }
+}
+
+/** An inert parameter or setting: a note, or the error for a value that would have changed something. */
+function acceptInert(what: string, inert: Inert, value: string | number, pos: Pos, notes: string[]): void {
+  const refused = inert.refuse?.(value);
+  if (refused) throw new CfgSyntaxError(pos, `${what} ${JSON.stringify(value)}: ${refused}`);
+  notes.push(`${placeOf(pos)}: ${what} has no effect here: ${inert.why}`);
 }
 
 function applyModparam(p: Modparam, settings: Settings, notes: string[]): void {
   const mod = Object.keys(MODULES).find((n) => n.toLowerCase() === p.module.toLowerCase());
   if (!mod || !settings.loaded.has(mod)) throw new CfgSyntaxError(p.pos, `modparam for module "${p.module}", which is not loaded (add loadmodule "${p.module}.so" before it)`);
   const spec = MODULES[mod];
-  if (spec.ignored) {
-    notes.push(`${placeOf(p.pos)}: modparam ${mod}.${p.name} ignored (SIP-only module)`);
-    return;
-  }
+  const inert = spec.inert ? ownEntry(spec.inert, p.name) : undefined;
+  if (inert) return acceptInert(`modparam("${mod}", "${p.name}")`, inert, p.value, p.pos, notes);
   checkModparamType(p, mod, spec);
   const key = `${mod}.${p.name}`;
   if (mod === "microhttpd") setMicrohttpdParam(p, settings.config);
@@ -83,12 +107,15 @@ function applyModparam(p: Modparam, settings: Settings, notes: string[]): void {
   else if (key === "htable.htable") declareTable(String(p.value), p.pos, settings.tables, notes);
   else if (key === "htable.timer_interval") settings.timerInterval = Number(p.value);
   else if (key === "app_jsdt.load") settings.kemiScript = resolveFrom(p.pos.file, String(p.value));
-  else if (IGNORED_PARAMS.has(key)) notes.push(`${placeOf(p.pos)}: modparam ${key} has no effect here: ignored`);
 }
 
 function checkModparamType(p: Modparam, mod: string, spec: ModuleSpec): void {
   const type = ownEntry(spec.params, p.name);
-  if (!type) throw new CfgSyntaxError(p.pos, `module ${mod} has no parameter "${p.name}" (known: ${Object.keys(spec.params).join(", ")})`);
+  if (!type) {
+    if (spec.noop) throw new CfgSyntaxError(p.pos, `modparam("${mod}", "${p.name}"): ${mod} is not run here (${spec.noop}), and "${p.name}" is not one of its parameters known to change nothing for an HTTP route`);
+    const known = [...Object.keys(spec.params), ...Object.keys(spec.inert ?? {})];
+    throw new CfgSyntaxError(p.pos, `module ${mod} has no parameter "${p.name}" (known: ${known.join(", ") || "none"})`);
+  }
   const given = typeof p.value === "number" ? "int" : "str";
   // an int parameter must be given as an int (Kamailio's modparam type rule); a
   // str parameter given an int is left to the parameter's own validation
@@ -134,7 +161,7 @@ function applyGlobal(g: GlobalSetting, settings: Settings, notes: string[]): voi
       throw new CfgSyntaxError(g.pos, `${g.name}: expected a size in MiB from 1 to 16777216`);
     }
     settings.shmMib = g.value;
-  } else if (IGNORED_GLOBALS.has(g.name)) notes.push(`${placeOf(g.pos)}: global setting ${g.name} has no effect here: ignored`);
+  } else if (Object.hasOwn(INERT_GLOBALS, g.name)) acceptInert(`global setting ${g.name}`, INERT_GLOBALS[g.name], g.value, g.pos, notes);
   else if (!USED_GLOBALS.has(g.name)) throw new CfgSyntaxError(g.pos, `unknown global setting "${g.name}"`);
 }
 
