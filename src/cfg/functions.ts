@@ -10,7 +10,7 @@ import type { Arg } from "./syntax-tree.ts";
 import { table } from "./htable.ts";
 import { ownEntry } from "../pv.ts";
 import { compileFormat, compilePv, type CfgPv, type Getter } from "./pvs.ts";
-import { callRoute, runtimeError, type Exec, type RouteTable } from "./runtime.ts";
+import { callAnyRoute, EXIT, runtimeError, where, type Exec, type RouteTable } from "./runtime.ts";
 import { isIntText, toInt } from "./values.ts";
 
 export type ParamKind = "fmt" | "igp" | "pvname" | "level";
@@ -18,16 +18,32 @@ export type ParamKind = "fmt" | "igp" | "pvname" | "level";
 /** A compiled parameter: a getter for fmt/igp/level, the variable for pvname. */
 type Compiled = ((ctx: RequestContext) => unknown) | CfgPv;
 
-export interface FunctionSpec {
+interface FunctionBase {
   module: string;
   doc: string;
   /** parameter kinds for each accepted argument count */
   forms: ParamKind[][];
   /** it runs routes by a name known only at request time: every route[] must compile */
   routesByName?: boolean;
-  /** returns the function's code: > 0 success, < 0 failure, 0 stops the script */
+}
+
+/** A function that has its code at once: > 0 success, < 0 failure, 0 stops the script. */
+interface ImmediateFunction extends FunctionBase {
+  async?: undefined;
   run(x: Exec, args: Compiled[], pos: Pos, env: FnEnv): number;
 }
+
+/** A function that may wait (a timer, a query): its code, or a promise of it. The
+ * route awaits it and the server serves other requests meanwhile. It must end its
+ * wait when x.ctx.signal aborts (route_timeout, the client gone, the server
+ * stopping): the route then stops there. A rejection is logged and counts as -1.
+ * "routes": it waits only when a route it runs can (route_if_exists). */
+interface WaitingFunction extends FunctionBase {
+  async: true | "routes";
+  run(x: Exec, args: Compiled[], pos: Pos, env: FnEnv): number | Promise<number>;
+}
+
+export type FunctionSpec = ImmediateFunction | WaitingFunction;
 
 export interface FnEnv {
   routes: RouteTable;
@@ -132,10 +148,11 @@ export const FUNCTIONS: Record<string, FunctionSpec> = {
     module: "cfgutils",
     doc: "route_if_exists(name): run route[name] when it exists; its return value, else -1",
     routesByName: true,
+    async: "routes",
     forms: [["fmt"]],
     run(x, [n], pos, env) {
       const r = env.routes.get(fmt(n)(x.ctx));
-      return r ? callRoute(x, r, pos) : -1;
+      return r ? callAnyRoute(x, r, pos) : -1;
     },
   },
 };
@@ -237,8 +254,12 @@ function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
   }
 }
 
-/** The compiled call: (x) => the function's return code. */
-export function compileCall(name: string, args: Arg[], pos: Pos, env: FnEnv, loaded: Set<string>): (x: Exec) => number {
+/** A compiled call: the function's return code, or a promise of it where the function waits. */
+export type Call = (x: Exec) => number | Promise<number>;
+
+/** The compiled call. `suspending`: the call is in a route compiled to suspend
+ * (src/cfg/suspend.ts decided); elsewhere a function that waits cannot be. */
+export function compileCall(name: string, args: Arg[], pos: Pos, env: FnEnv, loaded: Set<string>, suspending = false): Call {
   const spec = ownEntry(FUNCTIONS, name);
   if (!spec) throw new CfgSyntaxError(pos, `unknown function ${name}() (supported: ${Object.keys(FUNCTIONS).join(", ")})`);
   if (!loaded.has(spec.module)) throw new CfgSyntaxError(pos, `${name}() is exported by module ${spec.module}: add loadmodule "${spec.module}.so"`);
@@ -249,6 +270,33 @@ export function compileCall(name: string, args: Arg[], pos: Pos, env: FnEnv, loa
   }
   const compiled = form.map((kind, i) => compileArg(kind, args[i], name));
   if (spec.routesByName) env.dynamicRoutes = true;
+  if (spec.async === true && !suspending) throw new Error(`internal: ${name}() at ${pos.file}:${pos.line} waits but its route was compiled not to suspend`);
+  if (spec.async === undefined) {
+    const run = spec.run;
+    return (x) => run(x, compiled, pos, env);
+  }
   const run = spec.run;
-  return (x) => run(x, compiled, pos, env);
+  return (x) => {
+    const code = run(x, compiled, pos, env);
+    return typeof code === "number" ? code : settled(x, code, name, pos);
+  };
+}
+
+/** After a wait: a rejection is the function's failure (-1, logged); a request
+ * that ended meanwhile (route_timeout, the client gone, the server stopping) stops
+ * the route here, as nothing it does next can reach the client. */
+function settled(x: Exec, pending: Promise<number>, name: string, pos: Pos): Promise<number> {
+  const after = (code: number): number => {
+    const signal = x.ctx.signal;
+    if (signal.aborted && !(x.flags & EXIT)) {
+      x.flags |= EXIT;
+      const why = (signal.reason as Error | undefined)?.message ?? "aborted";
+      x.ctx.logger.log(L_INFO, `${where(pos)}: ${name}(): ${why}: the route stops here`, "<script>");
+    }
+    return code;
+  };
+  return pending.then(after, (err: unknown) => {
+    runtimeError(x.ctx, pos, `${name}(): failed: ${err instanceof Error ? err.message : String(err)}`);
+    return after(-1);
+  });
 }

@@ -15,7 +15,7 @@ const microhttpdParams = Object.fromEntries(Object.entries(PARAMS).filter(([n]) 
 
 /** SIP-only modules a kamailio.cfg commonly loads: accepted (a debug log says they are
  * ignored), their modparams accepted and ignored; their functions are not available. */
-const SIP_ONLY = ["sl", "tm", "tmx", "rr", "maxfwd", "textops", "siputils", "sanity", "ctl", "kex", "corex", "jsonrpcs", "usrloc", "registrar", "nathelper", "rtimer"];
+const SIP_ONLY = ["sl", "tm", "tmx", "rr", "maxfwd", "textops", "siputils", "sanity", "ctl", "kex", "corex", "jsonrpcs", "usrloc", "registrar", "nathelper"];
 
 export const MODULES: Record<string, ModuleSpec> = {
   microhttpd: { doc: "the HTTP server: mhttpd_reply(), $mhttpd(...), its parameters", params: microhttpdParams },
@@ -24,9 +24,13 @@ export const MODULES: Record<string, ModuleSpec> = {
     params: { buf_size: "int", force_color: "int", long_format: "int", prefix: "str", prefix_mode: "int", log_facility: "str", log_colors: "str", methods_filter: "int" },
   },
   pv: { doc: "$var, $vn, $shv, pv_isset(), pv_unset(), is_int()", params: { shvset: "str", varset: "str" } },
-  cfgutils: { doc: "check_route_exists(), route_if_exists()", params: { initial_probability: "int", hash_file: "str" } },
+  cfgutils: { doc: "check_route_exists(), route_if_exists(), sleep(), usleep()", params: { initial_probability: "int", hash_file: "str" } },
   jansson: { doc: "jansson_get()", params: {} },
   htable: { doc: "$sht(table=>key), sht_rm(), sht_reset(); size, autoexpire, initval, updateexpire, timer_interval", params: { htable: "str", db_url: "str", enable_dmq: "int", timer_interval: "int" } },
+  rtimer: {
+    doc: 'routes run at an interval: modparam("rtimer", "timer", "name=t1;interval=10;mode=1;") and modparam("rtimer", "exec", "timer=t1;route=PURGE"); $rtimer_worker',
+    params: { default_interval: "int", timer: "str", exec: "str" },
+  },
   app_jsdt: { doc: 'KEMI in JavaScript: modparam("app_jsdt", "load", "file.js") with microhttpd event_callback', params: { load: "str", mode: "int" } },
   ...Object.fromEntries(SIP_ONLY.map((m) => [m, { doc: "SIP only: accepted and ignored", params: {}, ignored: true }])),
 };
