@@ -101,6 +101,9 @@ export const KSR: KsrApi = Object.freeze({
   get x() {
     return currentKsr().x;
   },
+  get cfgutils() {
+    return currentKsr().cfgutils;
+  },
   dbg: (m: string) => currentKsr().dbg(m),
   info: (m: string) => currentKsr().info(m),
   notice: (m: string) => currentKsr().notice(m),

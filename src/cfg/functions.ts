@@ -12,6 +12,7 @@ import { ownEntry } from "../pv.ts";
 import { compileFormat, compilePv, type CfgPv, type Getter } from "./pvs.ts";
 import { callAnyRoute, EXIT, runtimeError, where, type Exec, type RouteTable } from "./runtime.ts";
 import { isIntText, toInt } from "./values.ts";
+import { pause, waitMs } from "../modules/cfgutils.ts";
 
 export type ParamKind = "fmt" | "igp" | "pvname" | "level";
 
@@ -217,6 +218,24 @@ FUNCTIONS.jansson_get = {
     return 1;
   },
 };
+
+/** sleep / usleep: the wait of src/modules/cfgutils.ts, on the request's signal. */
+function waitSpec(fn: "sleep" | "usleep", unit: number, doc: string): FunctionSpec {
+  return {
+    module: "cfgutils",
+    doc,
+    forms: [["igp"]],
+    async: true,
+    run(x, args, pos) {
+      const ms = waitMs(fn, toInt((args[0] as Getter)(x.ctx)), unit);
+      if (typeof ms === "string") return (runtimeError(x.ctx, pos, ms), -1);
+      return pause(ms, x.ctx.signal);
+    },
+  };
+}
+
+FUNCTIONS.sleep = waitSpec("sleep", 1000, "sleep(seconds): wait, holding the request, not the server; 1 (-1 with an error log for a negative time); the route stops there when the request ends meanwhile");
+FUNCTIONS.usleep = waitSpec("usleep", 0.001, "usleep(microseconds): as sleep, to the millisecond");
 
 /** Compile one argument for its declared kind. */
 function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
