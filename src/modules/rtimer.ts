@@ -161,6 +161,7 @@ export class TimerScheduler {
 
   start(): void {
     for (const slot of this.#slots) {
+      this.logger.dbg(`rtimer ${slot.timer.name}: every ${slot.timer.intervalMs / 1000} s${slot.timer.mode > 1 ? ` ($rtimer_worker ${slot.worker} of ${slot.timer.mode})` : ""}`);
       const handle = setInterval(() => this.#tick(slot), slot.timer.intervalMs);
       // the server keeps the process alive, not its timers
       (handle as { unref?: () => void }).unref?.();
