@@ -10,6 +10,8 @@ import fc from "fast-check";
 import { FUNCTIONS } from "../src/cfg/functions.ts";
 import { compileCfg } from "../src/cfg/index.ts";
 import { varStore } from "../src/pv.ts";
+import { Logger } from "../src/log.ts";
+import { moduleTimers, TimerScheduler } from "../src/modules/rtimer.ts";
 import { evalBody, fakeContext, makeSuspendingRunner } from "./fixtures/cfg/_run.ts";
 
 const reply = (v: string) => `mhttpd_reply("200", "OK", "text/plain", "${v}");`;
@@ -231,5 +233,96 @@ describe(`suspending expressions equal their synchronous selves (fast-check seed
       }),
       { seed, numRuns: 150 },
     );
+  });
+});
+
+describe("rtimer parameters", () => {
+  const cfg = (params: string, routes = "route[TICK] { xinfo(\"tick\"); }") =>
+    `loadmodule "xlog.so"\nloadmodule "rtimer.so"\nloadmodule "microhttpd.so"\n${params}\nevent_route[microhttpd:request] {\n${reply("x")}\n}\n${routes}\n`;
+  const errorOf = (text: string) => {
+    try {
+      compileCfg("/etc/t.cfg", { text });
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+
+  it("timer and exec: seconds, microseconds (mode at least 1), default_interval for the timers after it", () => {
+    const p = compileCfg("/etc/t.cfg", {
+      text: cfg(
+        'modparam("rtimer", "timer", "name=a;interval=10;mode=0;")\nmodparam("rtimer", "timer", "name=b;interval=100000u;")\n' +
+          'modparam("rtimer", "default_interval", 7)\nmodparam("rtimer", "timer", "name=c;interval=0;mode=3")\nmodparam("rtimer", "exec", "timer=A;route=TICK")\nmodparam("rtimer", "exec", "timer=a;route=TICK")',
+      ),
+    });
+    assert.deepEqual(
+      p.timers.map((t) => [t.name, t.intervalMs, t.mode, t.execs.map((e) => e.route)]),
+      [
+        ["a", 10000, 0, ["TICK", "TICK"]],
+        ["b", 100, 1, []],
+        ["c", 7000, 3, []],
+      ],
+    );
+    assert.match(p.notes.join("\n"), /t\.cfg:5:1: rtimer timer b has no exec: it runs nothing/);
+  });
+
+  it("a timer's route is compiled even when the event route never calls it; a missing one is a start-up error at the exec", () => {
+    const p = compileCfg("/etc/t.cfg", { text: cfg('modparam("rtimer", "timer", "name=a;interval=1;")\nmodparam("rtimer", "exec", "timer=a;route=TICK")') });
+    assert.equal(p.timerRoute("TICK").label, "route[TICK]");
+    assert.match(errorOf(cfg('modparam("rtimer", "timer", "name=a;interval=1;")\nmodparam("rtimer", "exec", "timer=a;route=NOPE")')) ?? "", /t\.cfg:5:1: route\(NOPE\): no route\[NOPE\] in the configuration/);
+  });
+
+  it("bad timer and exec values are start-up errors naming the place and the value", () => {
+    const bad: [string, RegExp][] = [
+      ['modparam("rtimer", "exec", "timer=a;route=TICK")', /t\.cfg:4:1: rtimer exec: no timer "a" \(declare it with modparam\("rtimer", "timer", "name=a;interval=\.\.\.;"\) before the exec\)/],
+      ['modparam("rtimer", "timer", "name=a;interval=1;")\nmodparam("rtimer", "timer", "name=A;interval=2;")', /t\.cfg:5:1: rtimer timer "A" is declared twice \(first at \/etc\/t\.cfg:4:1\)/],
+      ['modparam("rtimer", "timer", "name=a;intervall=5;")', /rtimer timer "name=a;intervall=5;": unknown attribute "intervall" \(known: name, interval, mode\)/],
+      ['modparam("rtimer", "timer", "interval=5;")', /no name/],
+      ['modparam("rtimer", "timer", "name=a;interval=10s;")', /interval "10s" is not a number of seconds/],
+      ['modparam("rtimer", "timer", "name=a;interval=500u;")', /interval "500u" is under 1 ms/],
+      ['modparam("rtimer", "timer", "name=a;interval=9999999;")', /interval "9999999" is longer than the runtimes' timers take \(2147483 s\)/],
+      ['modparam("rtimer", "timer", "name=a;interval=1;mode=-1;")', /mode "-1" is not a non-negative integer/],
+      ['modparam("rtimer", "timer", "name=a;interval=1;mode=1000;")', /mode 1000: at most 256 runs per interval/],
+      ['modparam("rtimer", "exec", "timer=a")', /rtimer exec "timer=a": expected "timer=NAME;route=ROUTE"/],
+      ['modparam("rtimer", "default_interval", 0)', /rtimer default_interval: expected a number of seconds from 1, got 0/],
+      ['modparam("rtimer", "timer", 5)', /the parameter is a string, got an integer 5/],
+    ];
+    for (const [params, re] of bad) assert.match(errorOf(cfg(params)) ?? "(no error)", re, params);
+  });
+
+  it("$rtimer_worker is 0 in a request", async () => {
+    assert.equal(await run(reply("$rtimer_worker")), "0");
+  });
+});
+
+describe("rtimer: a module's timers and where each runs", () => {
+  it("export const timers is checked: an array of { name, interval, mode?, run }", () => {
+    const run = () => {};
+    assert.deepEqual(
+      (moduleTimers([{ name: "a", interval: 0.5, run }, { name: "b", interval: "2", mode: 2, run }], "m.ts") as { name: string; intervalMs: number; mode: number }[]).map((t) => [t.name, t.intervalMs, t.mode]),
+      [
+        ["a", 500, 0],
+        ["b", 2000, 2],
+      ],
+    );
+    const bad: [unknown, RegExp][] = [
+      [{}, /m\.ts: the exported "timers" must be an array/],
+      [[{ name: "a", interval: 1 }], /timers\[0\] \(a\): run must be a function/],
+      [[{ name: "", interval: 1, run }], /timers\[0\]: name must be a non-empty string/],
+      [[{ name: "a", interval: 0, run }], /timers\[0\] \(a\): interval 0 is not a number of seconds from 0\.001/],
+      [[{ name: "a", interval: "1x", run }], /interval "1x" is not a number of seconds/],
+      [[{ name: "a", interval: 1, mode: 1.5, run }], /mode must be an integer from 0 to 256/],
+      [[{ name: "a", interval: 1, run }, { name: "A", interval: 1, run }], /timers\[1\]: a second timer named "A"/],
+    ];
+    for (const [value, re] of bad) assert.match(String(moduleTimers(value, "m.ts")), re);
+  });
+
+  it("mode 0 and 1 run in worker 0 only; mode N runs timer worker i in server worker i mod workers", () => {
+    const logger = new Logger(2, () => {});
+    const t = (mode: number) => ({ name: `m${mode}`, intervalMs: 1000, mode, routes: [] });
+    const slots = (workerIndex: number, workers: number) => new TimerScheduler([t(0), t(1), t(3)], logger, workerIndex, workers).size;
+    assert.deepEqual([slots(0, 1)], [5]);
+    assert.deepEqual([slots(0, 2), slots(1, 2)], [4, 1]);
+    assert.deepEqual([slots(0, 4), slots(1, 4), slots(2, 4), slots(3, 4)], [3, 1, 1, 0]);
   });
 });

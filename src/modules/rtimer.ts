@@ -43,6 +43,17 @@ export interface RouteTimer extends TimerSpec {
 /** The KEMI callback form: fn("rtimer", KSR), as Kamailio's sr_kemi_route calls it. */
 export type TimerFunction = (evname: string, ksr: KsrApi) => unknown;
 
+/** A timer in a TypeScript route module: `export const timers: TimerDeclaration[]`. */
+export interface TimerDeclaration {
+  name: string;
+  /** seconds (fractions allowed, from 0.001), or rtimer's text: "10", "100000u" */
+  interval: number | string;
+  /** rtimer's mode: 0 (default) or 1 once per interval per server, N that many runs ($rtimer_worker 0..N-1) */
+  mode?: number;
+  /** called as run("rtimer", KSR) with a request-less KSR; may be async */
+  run: TimerFunction;
+}
+
 /** "10" seconds, or "100000u" microseconds (rtimer's interval); 0 means the default. */
 export function parseInterval(text: string, defaultSeconds: number): number | string {
   const m = /^(\d{1,10})([uU]?)$/.exec(text.trim());
@@ -141,7 +152,9 @@ interface Slot {
 /** The timers of one server process: start() after the handler, stop() with the graceful stop. */
 export class TimerScheduler {
   readonly #slots: Slot[] = [];
-  readonly #stopping = new AbortController();
+  #stopped = false;
+  /** the contexts of the routes running now: stop() aborts their signals */
+  readonly #running = new Set<RequestContext>();
 
   /** `workerIndex` of `workers`: which timer workers run in this process */
   constructor(
@@ -174,12 +187,13 @@ export class TimerScheduler {
    * next wait). Resolves once every run has ended. */
   stop(): Promise<void> {
     for (const slot of this.#slots) clearInterval(slot.handle);
-    this.#stopping.abort(new DOMException("the server is stopping", "AbortError"));
+    this.#stopped = true;
+    for (const ctx of this.#running) ctx.abort(new DOMException("the server is stopping", "AbortError"));
     return Promise.allSettled(this.#slots.map((s) => s.running)).then(() => {});
   }
 
   #tick(slot: Slot): void {
-    if (this.#stopping.signal.aborted) return;
+    if (this.#stopped) return;
     // a run that has not ended holds its timer: the next tick is skipped, as
     // Kamailio's timer process cannot start it either
     if (slot.running) {
@@ -200,15 +214,20 @@ export class TimerScheduler {
   async #run(slot: Slot): Promise<void> {
     const { timer, worker } = slot;
     for (const route of timer.routes) {
-      if (this.#stopping.signal.aborted) return;
-      const ctx = new RequestContext(new Request("http://rtimer.invalid/", { signal: this.#stopping.signal }), { remoteAddress: null }, undefined, this.logger);
+      if (this.#stopped) return;
+      const ctx = new RequestContext(new Request("http://rtimer.invalid/"), { remoteAddress: null }, undefined, this.logger);
       ctx.timer = { name: timer.name, worker };
+      // its signal made now, so that stop() can abort it whenever the route asks for it
+      void ctx.signal;
+      this.#running.add(ctx);
       try {
         const out = route.run(ctx);
         if (typeof (out as PromiseLike<unknown> | undefined)?.then === "function") await out;
       } catch (e) {
         // a failing route is logged and the timer keeps its schedule
         if (e !== KSR_EXIT) this.logger.err(`rtimer ${timer.name}: ${route.label} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      } finally {
+        this.#running.delete(ctx);
       }
     }
   }
