@@ -170,10 +170,14 @@ describe("cfg runs in flight keep their own $var and $rc", () => {
 });
 
 describe("sleep and usleep", () => {
-  it("a negative time is -1 with an error naming the place; the route goes on", async () => {
+  it("a negative time, or a variable holding no integer, is -1 with an error naming the place; the route goes on", async () => {
     const out = await makeSuspendingRunner(`if (!sleep(-3)) { ${reply("refused $rc")} }`)();
     assert.equal(out.body, "refused -1");
     assert.match(out.logs.join("\n"), /inline\.cfg:6: sleep\(-3\): the time must be a non-negative integer/);
+    const notInt = await makeSuspendingRunner(`$var(t) = "1s";\nif (!usleep("$var(t)")) { ${reply("refused $rc")} }`)();
+    assert.equal(notInt.body, "refused -1");
+    assert.match(notInt.logs.join("\n"), /inline\.cfg:7: usleep: 1s is not an integer/);
+    assert.equal((await makeSuspendingRunner(`$var(t) = "1000";\nusleep("$var(t)");\n${reply("$rc")}`)()).body, "1");
   });
 
   it("the client going away ends the wait and stops the route there, with a log line naming the call", async () => {

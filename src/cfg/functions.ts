@@ -11,7 +11,7 @@ import { table } from "./htable.ts";
 import { ownEntry } from "../pv.ts";
 import { compileFormat, compilePv, type CfgPv, type Getter } from "./pvs.ts";
 import { callAnyRoute, EXIT, runtimeError, where, type Exec, type RouteTable } from "./runtime.ts";
-import { isIntText, toInt } from "./values.ts";
+import { isIntText, printValue, toInt } from "./values.ts";
 import { pause, waitMs } from "../modules/cfgutils.ts";
 
 export type ParamKind = "fmt" | "igp" | "pvname" | "level";
@@ -227,7 +227,12 @@ function waitSpec(fn: "sleep" | "usleep", unit: number, doc: string): FunctionSp
     forms: [["igp"]],
     async: true,
     run(x, args, pos) {
-      const ms = waitMs(fn, toInt((args[0] as Getter)(x.ctx)), unit);
+      const v = (args[0] as Getter)(x.ctx);
+      // Kamailio's fixup_get_ivalue: a variable that holds no integer is an error (-1)
+      if (typeof v !== "number" && !(typeof v === "string" && isIntText(v.trim()))) {
+        return (runtimeError(x.ctx, pos, `${fn}: ${printValue(v)} is not an integer`), -1);
+      }
+      const ms = waitMs(fn, toInt(v), unit);
       if (typeof ms === "string") return (runtimeError(x.ctx, pos, ms), -1);
       return pause(ms, x.ctx.signal);
     },
