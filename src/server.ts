@@ -13,6 +13,7 @@ import { escapeLogLine, Logger } from "./log.ts";
 import type { ListenSocket, Params } from "./params.ts";
 import { setModuleImporter, type Route } from "./route.ts";
 import { TimerScheduler, type RouteTimer } from "./modules/rtimer.ts";
+import { setKsrEnvironment } from "./ksr-global.ts";
 import { reportStrayErrors, type StrayKind } from "./stray-errors.ts";
 import { supervise, WORKER_INDEX_ENV, WORKER_SOCKETS_ENV, type WorkerEvents, type WorkerHandle } from "./supervisor.ts";
 
@@ -189,6 +190,8 @@ async function serve(platform: Platform, setup: Configured): Promise<void> {
   const handler = createHandler({ route: setup.route, params, logger, adapter: platform.adapter, lifecycle, accessLog: platform.stdout });
   await handler.ready;
   const listeners: Listening[] = [];
+  // an async KEMI timer function sees its own KSR as the global one across its awaits
+  if (setup.timers.some((t) => t.routes.some((r) => r.awaits))) await loadAsyncStore(platform, logger);
   // with workers, each timer runs in one of them (src/modules/rtimer.ts)
   const timers = new TimerScheduler(setup.timers, logger, Number(setup.workerIndex ?? 0), setup.workerIndex === undefined ? 1 : workerCount(platform, params));
   // Signals are handled from before the first listener is up, so a signal that
@@ -201,6 +204,16 @@ async function serve(platform: Platform, setup: Configured): Promise<void> {
     listeners.push(await listenOn(platform, socket, handler, params, setup.tls, listeners));
   }
   if (!stop.stopping) timers.start();
+}
+
+/** The adapter's async context store for the global KSR, as an async route's first request loads it. */
+async function loadAsyncStore(platform: Platform, logger: Logger): Promise<void> {
+  try {
+    const store = await platform.adapter.asyncContext();
+    if (store) setKsrEnvironment(store, logger);
+  } catch (e) {
+    logger.err(`the async context store could not be loaded; the global KSR stays synchronous in timers: ${(e as Error)?.message ?? String(e)}`);
+  }
 }
 
 async function listenOn(platform: Platform, socket: ListenSocket, handler: Handler, params: Params, tls: TlsFiles | undefined, others: Listening[]): Promise<Listening> {

@@ -111,6 +111,7 @@ for (const runtime of RUNTIMES) {
         // never two runs of "slow" at once: each start is followed by its own end
         const events = [...err.matchAll(/slow (start|end) (\d+)/g)].map((m) => `${m[1]} ${m[2]}`);
         for (let i = 0; i + 1 < events.length; i += 2) assert.deepEqual([events[i], events[i + 1]], [`start ${i / 2 + 1}`, `end ${i / 2 + 1}`], events.join(", "));
+        assert.match(err, /ERROR: <script>: mhttpd_reply: a timer route \(rtimer\) has no HTTP request to answer/);
         assert.match(err, /WARNING: <core>: rtimer slow: a run took \d+\.\d s, longer than its interval of 0\.2 s: \d+ tick\(s\) skipped/);
         assert.equal((await body(srv, "/")).status, 200);
       } finally {

@@ -34,6 +34,8 @@ export interface TimerRoute {
   /** "route[PURGE]", "ksr_rtimer()", ... for messages */
   label: string;
   run(ctx: RequestContext): unknown;
+  /** a KEMI `async function`: the global KSR must follow it across its awaits */
+  awaits?: boolean;
 }
 
 export interface RouteTimer extends TimerSpec {
@@ -134,7 +136,7 @@ export function moduleTimers(value: unknown, where: string): RouteTimer[] | stri
  * the global KSR following it. */
 export function kemiTimerRoute(fn: TimerFunction, label: string): TimerRoute {
   const call = (ctx: RequestContext) => fn("rtimer", ksrOf(ctx));
-  return { label, run: (ctx) => runWithKsr(ctx, call, true) };
+  return { label, run: (ctx) => runWithKsr(ctx, call, true), awaits: fn.constructor?.name === "AsyncFunction" };
 }
 
 /** What one timer worker of one timer is doing. */
