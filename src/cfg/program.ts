@@ -1,8 +1,8 @@
 // A kamailio.cfg compiled: preprocess -> parse -> check the top level
-// (settings.ts) -> compile the event route and the route[] blocks it calls to
-// closures. Every start-up error is a CfgSyntaxError naming file:line:col;
-// nothing is half-loaded because the route function only exists once
-// everything compiled.
+// (settings.ts) -> find what can wait (suspend.ts) -> compile the event route,
+// the route[] blocks it calls and the timers' routes to closures. Every start-up
+// error is a CfgSyntaxError naming file:line:col; nothing is half-loaded because
+// the route function only exists once everything compiled.
 import type { RequestContext } from "../context.ts";
 import { L_DBG } from "../log.ts";
 import type { TimerRoute } from "../modules/rtimer.ts";
