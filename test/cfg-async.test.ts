@@ -11,7 +11,7 @@ import { FUNCTIONS } from "../src/cfg/functions.ts";
 import { compileCfg } from "../src/cfg/index.ts";
 import { varStore } from "../src/pv.ts";
 import { Logger } from "../src/log.ts";
-import { moduleTimers, TimerScheduler } from "../src/modules/rtimer.ts";
+import { moduleTimers, parseExec, parseTimer, TimerScheduler } from "../src/modules/rtimer.ts";
 import { evalBody, fakeContext, makeSuspendingRunner } from "./fixtures/cfg/_run.ts";
 
 const reply = (v: string) => `mhttpd_reply("200", "OK", "text/plain", "${v}");`;
@@ -328,5 +328,27 @@ describe("rtimer: a module's timers and where each runs", () => {
     assert.deepEqual([slots(0, 1)], [5]);
     assert.deepEqual([slots(0, 2), slots(1, 2)], [4, 1]);
     assert.deepEqual([slots(0, 4), slots(1, 4), slots(2, 4), slots(3, 4)], [3, 1, 1, 0]);
+  });
+});
+
+describe(`rtimer's parameter parsers on arbitrary text (fast-check seed ${seed})`, () => {
+  it("give a timer within the limits or a message, never an exception", () => {
+    const text = fc.oneof(
+      fc.string(),
+      fc.tuple(fc.constantFrom("name", "interval", "mode", "NAME", "x", ""), fc.constantFrom("=", "", "=="), fc.string()).map(([k, eq, v]) => `${k}${eq}${v}`),
+      fc.array(fc.tuple(fc.constantFrom("name", "interval", "mode"), fc.oneof(fc.string(), fc.nat().map(String), fc.nat().map((n) => `${n}u`)))).map((kv) => kv.map(([k, v]) => `${k}=${v}`).join(";")),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        const timer = parseTimer(t, 120);
+        if (typeof timer === "string") return assert.ok(timer.length > 0);
+        assert.ok(timer.name.length > 0);
+        assert.ok(timer.intervalMs >= 1 && timer.intervalMs <= 2 ** 31 - 1, String(timer.intervalMs));
+        assert.ok(Number.isInteger(timer.mode) && timer.mode >= 0 && timer.mode <= 256);
+        const exec = parseExec(t);
+        assert.ok(typeof exec === "string" || (exec.timer !== "" && exec.route !== ""));
+      }),
+      { seed, numRuns: 1000 },
+    );
   });
 });
