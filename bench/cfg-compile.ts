@@ -54,13 +54,12 @@ function option(name: string, fallback: string): string {
 }
 
 // deliberately loose: each tree has its own copies of these modules
-type Program = { event?: (evname: string, ksr: unknown) => void };
+type Program = { event?: (ctx: unknown) => unknown };
 interface Tree {
   label: string;
   compileCfg(file: string): Program;
-  newContext(sample: Sample, logger: unknown): { ksr: unknown; reply?: { status: number; body?: unknown } };
+  newContext(sample: Sample, logger: unknown): { reply?: { status: number; body?: unknown } };
   newLogger(): unknown;
-  eventName: string;
 }
 
 async function loadTree(label: string, srcDir: string): Promise<Tree> {
@@ -73,7 +72,6 @@ async function loadTree(label: string, srcDir: string): Promise<Tree> {
     newLogger: () => new log.Logger(L_INFO, () => {}),
     newContext: (s, logger) =>
       new context.RequestContext(new Request(`http://bench${s.url}`, { method: s.method, headers: s.headers }), { remoteAddress: "127.0.0.1" }, encoder.encode(s.body ?? ""), logger),
-    eventName: cfg.EVENT_NAME,
   };
 }
 
@@ -122,16 +120,16 @@ function runner(tree: Tree): Runner {
     replies: () =>
       REQUESTS.map((s) => {
         const ctx = tree.newContext(s, logger);
-        event(tree.eventName, ctx.ksr);
+        event(ctx);
         return describeReply(ctx);
       }),
     opsPerSecond(sliceMs) {
       let ops = 0;
       let spent = 0;
       while (spent < sliceMs) {
-        const batch = Array.from({ length: BATCH }, (_, k) => tree.newContext(REQUESTS[k % REQUESTS.length], logger).ksr);
+        const batch = Array.from({ length: BATCH }, (_, k) => tree.newContext(REQUESTS[k % REQUESTS.length], logger));
         const t0 = now();
-        for (let k = 0; k < BATCH; k++) event(tree.eventName, batch[k]);
+        for (let k = 0; k < BATCH; k++) event(batch[k]);
         spent += now() - t0;
         ops += BATCH;
       }

@@ -5,6 +5,7 @@
 import { normalizeIp } from "./ip.ts";
 import type { Logger } from "./log.ts";
 import type { Reply } from "./reply.ts";
+import type { RunScope } from "./run-scope.ts";
 import { decodePath, rawPath, targetOf } from "./target.ts";
 
 export interface ConnInfo {
@@ -41,6 +42,12 @@ export class RequestContext {
   /** the response is decided: a later abort of the runtime's signal is not a disconnect */
   settled = false;
   #abort: AbortController | undefined;
+  /** the run state of the .cfg route serving this request: its $rc, and its own
+   * $var/$vn while it can suspend (src/run-scope.ts) */
+  scope: RunScope | undefined = undefined;
+  /** set when this context runs a timer's route (rtimer), not an HTTP request:
+   * $mhttpd(...) reads null and a reply is refused */
+  timer: { name: string; worker: number } | undefined = undefined;
 
   constructor(
     readonly request: Request,

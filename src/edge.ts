@@ -101,6 +101,9 @@ async function findContextStore(): Promise<ContextStore | undefined> {
   }
 }
 
+/** rtimer needs a process that lives between requests */
+const NO_TIMERS = "rtimer timers cannot run in a fetch handler: the platform runs code only for a request (use its scheduler, such as Cron Triggers, to call a route)";
+
 /** The route's function and its own parameters, from whichever form was given. */
 function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Record<string, unknown>; warnings?: string[]; callback(name: string): Route } {
   const route = opts.cfg ?? opts.route;
@@ -112,6 +115,7 @@ function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Reco
     } catch (e) {
       throw e instanceof CfgSyntaxError ? new StartupError(e.message) : e;
     }
+    if (program.timers.some((t) => t.execs.length > 0)) throw new StartupError(`${file}: ${NO_TIMERS}`);
     return {
       label: `the modparams of ${file}`,
       config: program.config,
@@ -126,6 +130,7 @@ function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Reco
   if (typeof route === "function") return { label: "the route", config: {}, callback: () => kemiRoute(route as RouteFunction) };
   if (route && typeof route === "object") {
     const name = opts.routeName ?? "the route module";
+    if (route.timers !== undefined) throw new StartupError(`${name} exports timers: ${NO_TIMERS}`);
     const config = route.config ?? {};
     if (typeof config !== "object" || config === null || Array.isArray(config)) {
       throw new StartupError(`${name}: the exported "config" must be an object of parameters`);

@@ -73,6 +73,17 @@ export interface KsrUuidApi {
   tget(): string;
 }
 
+/** KSR.cfgutils: Kamailio's cfgutils functions that a route uses. They wait, so
+ * they return a promise: `await KSR.cfgutils.sleep(1)`. The request waits, the
+ * server does not. */
+export interface KsrCfgutilsApi {
+  /** Wait `seconds`: 1, or -1 when the request ended first (route_timeout, the
+   * client gone) or the time is negative. */
+  sleep(seconds: number): Promise<number>;
+  /** Wait `microseconds` (to the millisecond): 1, or -1 as sleep. */
+  usleep(microseconds: number): Promise<number>;
+}
+
 /** KSR.x: leave the route. */
 export interface KsrXApi {
   /** End the route now; a reply already queued is sent. */
@@ -88,6 +99,7 @@ export interface KsrApi {
   readonly jansson: KsrJanssonApi;
   readonly crypto: KsrCryptoApi;
   readonly uuid: KsrUuidApi;
+  readonly cfgutils: KsrCfgutilsApi;
   dbg(msg: string): number;
   info(msg: string): number;
   notice(msg: string): number;

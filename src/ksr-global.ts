@@ -7,7 +7,6 @@ import type { RequestContext } from "./context.ts";
 import type { KsrApi } from "./ksr-api.ts";
 import { Ksr, ksrOf } from "./ksr.ts";
 import type { Logger } from "./log.ts";
-import type { Route } from "./route.ts";
 
 /** Where the running request's context is kept across awaits. Adapters give an
  * AsyncLocalStorage; without one, only the synchronous part of a route can use the
@@ -66,7 +65,7 @@ export function setKsrEnvironment(store: ContextStore | undefined, logger: Logge
  * global KSR follows the route past its awaits (an `async function` route);
  * otherwise only for the synchronous call, which costs nothing (on Node 20 an
  * AsyncLocalStorage.run hooks every promise of the process). */
-export function runWithKsr(ctx: RequestContext, route: Route, acrossAwaits: boolean): unknown {
+export function runWithKsr(ctx: RequestContext, route: (ctx: RequestContext) => unknown, acrossAwaits: boolean): unknown {
   if (acrossAwaits && state.asyncStore) return state.asyncStore.run(ctx, () => route(ctx));
   const prev = state.syncCurrent;
   state.syncCurrent = ctx;
@@ -110,6 +109,9 @@ export const KSR: KsrApi = Object.freeze({
   },
   get uuid() {
     return currentKsr().uuid;
+  },
+  get cfgutils() {
+    return currentKsr().cfgutils;
   },
   dbg: (m: string) => currentKsr().dbg(m),
   info: (m: string) => currentKsr().info(m),

@@ -10,6 +10,7 @@ import { queueReply, queueReplyHeader } from "./reply.ts";
 import { KsrCrypto } from "./modules/crypto.ts";
 import { KsrJansson } from "./modules/jansson.ts";
 import { KsrUuid } from "./modules/uuid.ts";
+import { KsrCfgutils } from "./modules/cfgutils.ts";
 
 const NO_REQUEST = "no HTTP request is being processed";
 
@@ -141,6 +142,7 @@ export class Ksr implements KsrApi {
   #x: KsrX | undefined;
   #jansson: KsrJansson | undefined;
   #crypto: KsrCrypto | undefined;
+  #cfgutils: KsrCfgutils | undefined;
 
   constructor(
     /** @internal the request this KSR belongs to (the cfg runtime reads it directly) */
@@ -165,6 +167,9 @@ export class Ksr implements KsrApi {
   }
   get uuid(): KsrUuid {
     return UUID;
+  }
+  get cfgutils(): KsrCfgutils {
+    return (this.#cfgutils ??= new KsrCfgutils(this.ctx, this.logger));
   }
 
   // KEMI log functions return 0, as Kamailio's do.

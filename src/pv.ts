@@ -6,8 +6,8 @@ import type { PvValue } from "./ksr-api.ts";
 import { quote } from "./log.ts";
 import { CLOCK_NAMED_PVS, CLOCK_PVS } from "./modules/pv-time.ts";
 import { uuidPv } from "./modules/uuid.ts";
-
 import { PvError, type Pv } from "./pv-accessor.ts";
+import type { VarView } from "./run-scope.ts";
 
 export type { PvValue };
 export { PvError, type Pv };
@@ -53,14 +53,14 @@ function mhttpdPv(spec: string, inner: string): Pv {
     if (!prefixed) throw new PvError(`unknown $mhttpd attribute ${quote(inner)} in ${quote(spec)} (prefixes: ${Object.keys(MHTTPD_PREFIXED).join(": ")}:)`);
     if (name === "" || name.length > MAX_HEADER_NAME) throw new PvError(`bad name after "${kind}:" in ${quote(spec)}`);
     const get = prefixed.get;
-    return { spec, get: (c) => (c ? get(c, name) : null) };
+    return { spec, get: (c) => (c && c.timer === undefined ? get(c, name) : null) };
   }
   const v = ownEntry(MHTTPD_VARS, inner.toLowerCase());
   if (!v) {
     throw new PvError(`unknown $mhttpd attribute ${quote(inner)} in ${quote(spec)} (known: ${Object.keys(MHTTPD_VARS).join(", ")}, h:Name, hdrc:Name, arg:name)`);
   }
   const get = v.get;
-  return { spec, get: (c) => (c ? get(c) : null) };
+  return { spec, get: (c) => (c && c.timer === undefined ? get(c) : null) };
 }
 
 /** Per-process variables, kept across requests as in Kamailio (one store per worker). */
@@ -68,15 +68,26 @@ export const varStore = new Map<string, PvValue>();
 export const vnStore = new Map<string, PvValue>();
 export const shvStore = new Map<string, PvValue>();
 
-const storePv = (spec: string, store: Map<string, PvValue>, key: string, nullable: boolean): Pv => ({
+/** `isolated`: a .cfg route that can suspend reads and writes its own view of the
+ * store (src/run-scope.ts), so that requests in flight never see each other's writes */
+const storePv = (spec: string, store: Map<string, PvValue>, key: string, nullable: boolean, isolated: boolean): Pv => ({
   spec,
   // $var is never null: unset reads as 0 and assigning $null stores 0
-  get: () => store.get(key) ?? (nullable ? null : 0),
-  set: (_c, value) => {
-    if (value === null && nullable) store.delete(key);
-    else store.set(key, value ?? 0);
+  get: (c) => {
+    const view: VarView | undefined = isolated ? c?.scope?.vars : undefined;
+    return (view ? view.get(store, key) : store.get(key)) ?? (nullable ? null : 0);
+  },
+  set: (c, value) => {
+    const stored = value === null && nullable ? undefined : (value ?? 0);
+    const view = isolated ? c?.scope?.vars : undefined;
+    if (view) view.set(store, key, stored);
+    else if (stored === undefined) store.delete(key);
+    else store.set(key, stored);
   },
 });
+
+/** $rtimer_worker (rtimer): which of a timer's `mode` runs this is; 0 outside a timer, as in Kamailio */
+const RTIMER_WORKER_PV: Pv = { spec: "$rtimer_worker", get: (c) => c?.timer?.worker ?? 0 };
 
 const NULL_PV: Pv = { spec: "$null", get: () => null };
 
@@ -91,6 +102,7 @@ function namedPvOf(cls: string): ((spec: string, inner: string) => Pv) | undefin
 
 export function parsePv(spec: string): Pv {
   if (spec === "$null") return NULL_PV;
+  if (spec === "$rtimer_worker") return RTIMER_WORKER_PV;
   const m = PV_RE.exec(spec);
   if (!m) throw new PvError(`invalid pseudo-variable name ${quote(spec)}`);
   const [, cls, inner] = m;
@@ -103,11 +115,12 @@ export function parsePv(spec: string): Pv {
     case "mhttpd":
       return mhttpdPv(spec, inner);
     case "var":
-      return storePv(spec, varStore, inner, false);
+      return storePv(spec, varStore, inner, false, true);
     case "vn":
-      return storePv(spec, vnStore, inner, true);
+      return storePv(spec, vnStore, inner, true, true);
     case "shv":
-      return storePv(spec, shvStore, inner, true);
+      // shared by design, as Kamailio's shared memory: every run sees every write at once
+      return storePv(spec, shvStore, inner, true, false);
     default: {
       const named = namedPvOf(cls);
       if (named) return named(spec, inner);

@@ -105,9 +105,14 @@ export interface ReplyTarget {
   replyObsText: boolean;
   /** route_timeout passed: the client already got 503 */
   timedOut: boolean;
+  /** a timer's route (rtimer): there is no request to answer */
+  timer?: unknown;
 }
 
+const NO_REQUEST_IN_TIMER = "a timer route (rtimer) has no HTTP request to answer";
+
 export function queueReply(ctx: ReplyTarget, code: unknown, reason: unknown, ctype: unknown, body: unknown): string | undefined {
+  if (ctx.timer !== undefined) return NO_REQUEST_IN_TIMER;
   if (ctx.timedOut) return "the request passed route_timeout and was answered 503; reply refused";
   if (ctx.reply) return "a reply was already queued for this request (the first one stands)";
   const r = buildReply(code, reason, ctype, body);
@@ -117,6 +122,7 @@ export function queueReply(ctx: ReplyTarget, code: unknown, reason: unknown, cty
 }
 
 export function queueReplyHeader(ctx: ReplyTarget, name: unknown, value: unknown): string | undefined {
+  if (ctx.timer !== undefined) return NO_REQUEST_IN_TIMER;
   if (ctx.timedOut) return "the request passed route_timeout and was answered 503; header refused";
   const error = checkReplyHeader(name, value);
   if (error) return error;

@@ -6,6 +6,7 @@ import type { RequestContext } from "./context.ts";
 import { StartupError } from "./errors.ts";
 import { EVENT_NAME, type KsrApi } from "./ksr-api.ts";
 import { ksrOf } from "./ksr.ts";
+import { moduleTimers, type RouteTimer } from "./modules/rtimer.ts";
 
 /** A KEMI route function, as the user writes it (the app_jsdt signature). */
 export type RouteFunction = (evname: string, ksr: KsrApi) => unknown;
@@ -57,6 +58,8 @@ export interface LoadedRoute {
   warnings?: string[];
   /** the per-request function, once the parameters are final (event_callback) */
   callback(eventCallback: string): Route;
+  /** rtimer's timers: a .cfg's modparams, a module's `export const timers` */
+  timers: RouteTimer[];
 }
 
 /** A route module's route: its `config` and its function (`defines`, -A on the
@@ -67,10 +70,13 @@ export async function loadModuleRoute(url: string, defines: Record<string, strin
     throw new StartupError(`-A ${names[0]}: -A defines a #!define for a .cfg route's preprocessor; ${displayPath(url)} is a module, which has none`);
   }
   const mod = await importRouteModule(url);
+  const timers = Object.hasOwn(mod.exports, "timers") ? moduleTimers(mod.exports.timers, `route module ${displayPath(url)}`) : [];
+  if (typeof timers === "string") throw new StartupError(timers);
   return {
     label: `the config export of ${displayPath(url)}`,
     config: mod.config,
     callback: (eventCallback) => kemiRoute(resolveCallback(mod, eventCallback)),
+    timers,
   };
 }
 

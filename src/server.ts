@@ -12,6 +12,8 @@ import { loadRoute } from "./load-route.ts";
 import { escapeLogLine, Logger } from "./log.ts";
 import type { ListenSocket, Params } from "./params.ts";
 import { setModuleImporter, type Route } from "./route.ts";
+import { TimerScheduler, type RouteTimer } from "./modules/rtimer.ts";
+import { setKsrEnvironment } from "./ksr-global.ts";
 import { reportStrayErrors, type StrayKind } from "./stray-errors.ts";
 import { supervise, WORKER_INDEX_ENV, WORKER_SOCKETS_ENV, type WorkerEvents, type WorkerHandle } from "./supervisor.ts";
 
@@ -92,6 +94,8 @@ interface Configured {
   tls: TlsFiles | undefined;
   /** MHTTPD_WORKER_INDEX: this process is a worker of a supervisor */
   workerIndex: string | undefined;
+  /** rtimer's timers of the route */
+  timers: RouteTimer[];
 }
 
 export async function main(platform: Platform): Promise<void> {
@@ -143,7 +147,7 @@ async function configure(platform: Platform, cli: CommandLine): Promise<Configur
   if (cli.foreground.length > 0 && workerIndex === undefined) {
     logger.dbg(`${[...new Set(cli.foreground)].join(" ")} accepted and changes nothing: mhttpd always logs to stderr and stays in the foreground`);
   }
-  return { cli, route, params, logger, tls: await readTlsFiles(platform, params), workerIndex };
+  return { cli, route, params, logger, tls: await readTlsFiles(platform, params), workerIndex, timers: loaded.timers };
 }
 
 /** The TLS settings and files are configuration too: checked before -c answers and
@@ -187,14 +191,29 @@ async function serve(platform: Platform, setup: Configured): Promise<void> {
   const handler = createHandler({ route: setup.route, params, logger, adapter: platform.adapter, lifecycle, accessLog: platform.stdout });
   await handler.ready;
   const listeners: Listening[] = [];
+  // an async KEMI timer function sees its own KSR as the global one across its awaits
+  if (setup.timers.some((t) => t.routes.some((r) => r.awaits))) await loadAsyncStore(platform, logger);
+  // with workers, each timer runs in one of them (src/modules/rtimer.ts)
+  const timers = new TimerScheduler(setup.timers, logger, Number(setup.workerIndex ?? 0), setup.workerIndex === undefined ? 1 : workerCount(platform, params));
   // Signals are handled from before the first listener is up, so a signal that
   // comes while starting still stops cleanly.
-  const stop = gracefulStop(platform, { listeners, lifecycle, params, logger, isWorker: setup.workerIndex !== undefined });
+  const stop = gracefulStop(platform, { listeners, lifecycle, params, logger, isWorker: setup.workerIndex !== undefined, timers });
   const workerSocketsEnv = setup.workerIndex === undefined ? undefined : platform.env[WORKER_SOCKETS_ENV];
   const sockets = workerSocketsEnv ? (JSON.parse(workerSocketsEnv) as ListenSocket[]) : listenSockets(params);
   for (const socket of sockets) {
     if (stop.stopping) break; // a signal came while starting: the exit is under way
     listeners.push(await listenOn(platform, socket, handler, params, setup.tls, listeners));
+  }
+  if (!stop.stopping) timers.start();
+}
+
+/** The adapter's async context store for the global KSR, as an async route's first request loads it. */
+async function loadAsyncStore(platform: Platform, logger: Logger): Promise<void> {
+  try {
+    const store = await platform.adapter.asyncContext();
+    if (store) setKsrEnvironment(store, logger);
+  } catch (e) {
+    logger.err(`the async context store could not be loaded; the global KSR stays synchronous in timers: ${(e as Error)?.message ?? String(e)}`);
   }
 }
 
@@ -212,9 +231,10 @@ async function listenOn(platform: Platform, socket: ListenSocket, handler: Handl
 
 /** Graceful stop on SIGTERM/SIGINT: no new connections; requests in flight finish
  * and their responses (and any new request on a kept-alive connection) say
- * Connection: close; after shutdown_timeout what is left is closed. A second
- * signal exits at once. SIGHUP is ignored, as Kamailio's main process does. */
-function gracefulStop(platform: Platform, s: { listeners: Listening[]; lifecycle: Lifecycle; params: Params; logger: Logger; isWorker: boolean }) {
+ * Connection: close; rtimer's timers start no new run; after shutdown_timeout what
+ * is left is closed. A second signal exits at once. SIGHUP is ignored, as
+ * Kamailio's main process does. */
+function gracefulStop(platform: Platform, s: { listeners: Listening[]; lifecycle: Lifecycle; params: Params; logger: Logger; isWorker: boolean; timers: TimerScheduler }) {
   const { listeners, lifecycle, params, logger } = s;
   const state = { stopping: false };
   platform.onSignals((signal) => {
@@ -231,7 +251,8 @@ function gracefulStop(platform: Platform, s: { listeners: Listening[]; lifecycle
     logger.info(`${signal} received: stopping (${lifecycle.inflight} requests in flight, up to ${params.shutdown_timeout} s)`);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), params.shutdown_timeout * 1000)));
-    const drained = Promise.allSettled([...listeners.map((l) => l.close()), lifecycle.idle()]).then(() => false);
+    // timers start no new run, and a run in progress ends at its next wait
+    const drained = Promise.allSettled([...listeners.map((l) => l.close()), lifecycle.idle(), s.timers.stop()]).then(() => false);
     void Promise.race([drained, timedOut]).then((late) => {
       clearTimeout(timer);
       if (late) {

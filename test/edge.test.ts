@@ -141,6 +141,13 @@ describe("edge: createFetchHandler refuses what the platform owns", () => {
     assert.throws(() => createFetchHandler({ cfg: "loadmodule \"microhttpd.so\"\nevent_route[microhttpd:request] {\n  xinfo(\"x\")\n}\n", routeName: "bad.cfg" }), /bad\.cfg:4:1: expected ";"|bad\.cfg:\d+:\d+/);
   });
 
+  it("refuses rtimer timers, from a .cfg or a module: the platform runs code only for a request", () => {
+    const cfg = 'loadmodule "rtimer.so"\nloadmodule "microhttpd.so"\nmodparam("rtimer", "timer", "name=t;interval=1;")\nmodparam("rtimer", "exec", "timer=t;route=T")\nevent_route[microhttpd:request] {\n  exit;\n}\nroute[T] {\n  exit;\n}\n';
+    assert.throws(() => createFetchHandler({ cfg, routeName: "t.cfg" }), /t\.cfg: rtimer timers cannot run in a fetch handler/);
+    const timers = [{ name: "t", interval: 1, run: () => {} }];
+    assert.throws(() => createFetchHandler({ route: { default: () => {}, timers }, routeName: "t.ts" }), /t\.ts exports timers: rtimer timers cannot run in a fetch handler/);
+  });
+
   it("does not believe CF-Connecting-IP off workerd (any client can send it)", async () => {
     const h = createFetchHandler({ route: (_e, ksr) => ksr.microhttpd.mhttpd_reply(200, "OK", "text/plain", `[${ksr.pv.get("$mhttpd(srcip)")}]`) });
     const r = await h.fetch(new Request("http://x/", { headers: { "cf-connecting-ip": "10.1.2.3" } }));

@@ -158,8 +158,45 @@ async function exchange(srv: Server, x: Exchange, label: string): Promise<void> 
   x.check?.(res);
 }
 
+/** The window number throttle's GET /throttle/window gives. */
+async function windowOf(srv: Server): Promise<number> {
+  const res = (await httpRequest(srv.port, "GET", "/throttle/window")).responses[0];
+  assert.ok(res, "a response to GET /throttle/window");
+  return Number(/^window (\d+)\n$/.exec(res.body.toString())?.[1]);
+}
+
+/** Wait (bounded) until the timer has opened a window after `after`. */
+async function nextWindow(srv: Server, after: number): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const w = await windowOf(srv);
+    if (w > after) return w;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the window timer never ran after window ${after}`);
+}
+
+/** throttle: 5 requests per window, then 429 until the rtimer route opens the next window. */
+async function throttleCase(srv: Server, label: string): Promise<void> {
+  // just after a new window begins: its 2 s are ahead of the requests
+  const w = await nextWindow(srv, await windowOf(srv));
+  for (let n = 1; n <= 5; n++) await exchange(srv, { method: "GET", target: "/", status: 200, text: `request ${n} of 5 in window ${w}\n` }, label);
+  await exchange(srv, { method: "GET", target: "/", status: 429, text: "slow down: 5 requests per window\n", has: { "retry-after": "2" } }, label);
+  const next = await nextWindow(srv, w);
+  await exchange(srv, { method: "GET", target: "/", status: 200, text: `request 1 of 5 in window ${next}\n` }, label);
+}
+
 for (const runtime of RUNTIMES) {
   describe(`examples/ on ${runtime}`, () => {
+    for (const ext of ["cfg", "ts"]) {
+      it(`throttle.${ext}`, async () => {
+        const srv = await startServer(runtime, [path.join(EXAMPLES, `throttle.${ext}`), ...LOCAL]);
+        try {
+          await throttleCase(srv, `throttle.${ext}`);
+        } finally {
+          await srv.stop();
+        }
+      });
+    }
     for (const [name, { exchanges, log }] of Object.entries(CASES)) {
       for (const ext of ["cfg", "ts"]) {
         it(`${name}.${ext}`, async () => {

@@ -2,12 +2,15 @@
 // variable, formatted string, constant regex and function argument is resolved
 // here, once; running a request only calls closures. The typing rules are
 // Kamailio's (rvalue.c): the left operand decides "+" and "==", "!", "&&" and
-// "||" take C truth, and a function returning 0 stops the script.
+// "||" take C truth, and a function returning 0 stops the script. These are the
+// closures of expressions that cannot suspend; compile-suspending.ts builds the
+// others on the same operators.
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
 import type { Expr } from "./syntax-tree.ts";
 import { compileCall, type FnEnv } from "./functions.ts";
-import { compilePv, script } from "./pvs.ts";
+import { compilePv } from "./pvs.ts";
 import { callRoute, EXIT, runtimeError, type Exec } from "./runtime.ts";
+import type { SuspendAnalysis } from "./suspend.ts";
 import { byteLength, toInt, toStr, type Value } from "./values.ts";
 import { compileEre, EreCache, type EreMatcher } from "../ere.ts";
 import { quote } from "../log.ts";
@@ -19,13 +22,15 @@ export interface CompileEnv extends FnEnv {
   loaded: Set<string>;
   /** route names referenced by route(NAME), with where: checked once all routes exist */
   referenced: { name: string; pos: Pos }[];
+  /** which statements and expressions can suspend */
+  suspend: SuspendAnalysis;
 }
 
 /** !, &&, || and selval: C truth, non-zero (rvalue.c) */
-const nonzero = (v: Value) => (typeof v === "number" ? v !== 0 : toInt(v) !== 0);
-const bool = (b: boolean) => (b ? 1 : 0);
+export const nonzero = (v: Value) => (typeof v === "number" ? v !== 0 : toInt(v) !== 0);
+export const bool = (b: boolean) => (b ? 1 : 0);
 
-function isNullPv(e: Expr) {
+export function isNullPv(e: Expr) {
   return e.k === "pv" && e.spec === "$null";
 }
 
@@ -34,6 +39,7 @@ export function regexError(pos: Pos, re: string, e: unknown): CfgSyntaxError {
 }
 
 export function compileExpr(e: Expr, env: CompileEnv): Eval {
+  if (env.suspend.expr(e)) throw new Error(`internal: the expression at ${e.pos.file}:${e.pos.line} can suspend; compile it with compile-suspending.ts`);
   switch (e.k) {
     case "num": {
       const v = e.v;
@@ -48,10 +54,10 @@ export function compileExpr(e: Expr, env: CompileEnv): Eval {
       return (x) => get(x.ctx);
     }
     case "call": {
-      const f = compileCall(e.name, e.args, e.pos, env, env.loaded);
+      const f = compileCall(e.name, e.args, e.pos, env, env.loaded) as (x: Exec) => number;
       return (x) => {
         const r = f(x);
-        script.rc = r;
+        x.rc = r;
         if (r === 0) x.flags |= EXIT;
         return r > 0 ? 1 : 0;
       };
@@ -66,7 +72,7 @@ export function compileExpr(e: Expr, env: CompileEnv): Eval {
       return (x) => (nonzero(c(x)) ? a(x) : b(x));
     }
     case "un":
-      return compileUnary(e.op, e.e, e.pos, env);
+      return unaryOn(e.op, compileExpr(e.e, env), e.pos);
     case "bin":
       return compileBinary(e.op, e.l, e.r, e.pos, env);
   }
@@ -83,17 +89,19 @@ export function compileRouteCall(target: string | Expr, pos: Pos, env: CompileEn
   return (x) => {
     const n = toStr(name(x));
     const route = env.routes.get(n);
-    if (!route) {
-      runtimeError(x.ctx, pos, `route(${n}): no such route`);
-      script.rc = -1;
-      return -1;
-    }
-    return callRoute(x, route, pos);
+    return route ? callRoute(x, route, pos) : noSuchRoute(x, pos, n);
   };
 }
 
-function compileUnary(op: string, operand: Expr, pos: Pos, env: CompileEnv): Eval {
-  const v = compileExpr(operand, env);
+/** route($var) naming no route: an error in the log, and -1 */
+export function noSuchRoute(x: Exec, pos: Pos, name: string): number {
+  runtimeError(x.ctx, pos, `route(${name}): no such route`);
+  x.rc = -1;
+  return -1;
+}
+
+/** A unary operator on the operand's closure. */
+export function unaryOn(op: string, v: Eval, pos: Pos): Eval {
   switch (op) {
     case "!":
       return (x) => bool(!nonzero(v(x)));
@@ -137,7 +145,7 @@ function compileBinary(op: string, le: Expr, re: Expr, pos: Pos, env: CompileEnv
 }
 
 /** =~ with a constant pattern, compiled here; rvalue.c: REG_EXTENDED | REG_ICASE */
-function compileConstantMatch(l: Eval, pattern: string, patternPos: Pos): Eval {
+export function compileConstantMatch(l: Eval, pattern: string, patternPos: Pos): Eval {
   let rx: EreMatcher;
   try {
     rx = compileEre(pattern, true);
@@ -152,7 +160,7 @@ function compileConstantMatch(l: Eval, pattern: string, patternPos: Pos): Eval {
 
 /** =~ with a pattern built at run time, maybe from the request: Kamailio compiles
  * it on every evaluation and logs each failure; here it is compiled once per text */
-function compileRunTimeMatch(l: Eval, r: Eval, pos: Pos): Eval {
+export function compileRunTimeMatch(l: Eval, r: Eval, pos: Pos): Eval {
   const cache = new EreCache(true);
   return (x) => {
     const v = l(x);
@@ -167,7 +175,7 @@ function compileRunTimeMatch(l: Eval, r: Eval, pos: Pos): Eval {
 }
 
 /** The other binary operators; arithmetic is on 32-bit signed integers, as in C. */
-function compileOperator(op: string, l: Eval, r: Eval, pos: Pos): Eval {
+export function compileOperator(op: string, l: Eval, r: Eval, pos: Pos): Eval {
   const int2 = (f: (a: number, b: number) => number): Eval => (x) => f(toInt(l(x)), toInt(r(x)));
   switch (op) {
     case "||":

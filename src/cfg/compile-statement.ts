@@ -1,28 +1,30 @@
 // Stage 4, statements: syntax tree -> closures that act (Kamailio's action.c).
 // A condition is true when > 0; exit, return, break and drop set a flag in the
 // run state that ends the enclosing blocks (runtime.ts). Expressions come from
-// compile-expression.ts.
+// compile-expression.ts. These are the closures of statements that cannot
+// suspend; compile-suspending.ts builds the others on the same rules.
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
 import type { CaseLabel, Stmt } from "./syntax-tree.ts";
 import { compileCall } from "./functions.ts";
-import { compilePv, script } from "./pvs.ts";
-import { BREAK, EXIT, RETURN, runtimeError, sequence, type Action } from "./runtime.ts";
+import { compilePv } from "./pvs.ts";
+import { BREAK, EXIT, RETURN, runtimeError, sequence, type Action, type Exec } from "./runtime.ts";
 import { toInt, toStr, type Value } from "./values.ts";
 import { compileEre, type EreMatcher } from "../ere.ts";
 import { compileExpr, compileRouteCall, regexError, type CompileEnv } from "./compile-expression.ts";
 
 export type { CompileEnv } from "./compile-expression.ts";
 
-type StmtOf<K extends Stmt["k"]> = Extract<Stmt, { k: K }>;
+export type StmtOf<K extends Stmt["k"]> = Extract<Stmt, { k: K }>;
 
 /** if / while: true when > 0 (action.c) */
-const truth = (v: Value) => (typeof v === "number" ? v > 0 : toInt(v) > 0);
+export const truth = (v: Value) => (typeof v === "number" ? v > 0 : toInt(v) > 0);
 
 export function compileBlock(stmts: Stmt[], env: CompileEnv): Action {
   return sequence(stmts.map((s) => compileStmt(s, env)));
 }
 
 export function compileStmt(s: Stmt, env: CompileEnv): Action {
+  if (env.suspend.stmt(s)) throw new Error(`internal: the statement at ${s.pos.file}:${s.pos.line} can suspend; compile it with compile-suspending.ts`);
   switch (s.k) {
     case "expr":
       return compileActionStatement(s, env);
@@ -59,10 +61,10 @@ function compileActionStatement(s: StmtOf<"expr">, env: CompileEnv): Action {
     return (x) => void call(x);
   }
   if (s.e.k !== "call") throw new CfgSyntaxError(s.pos, "expected a function call");
-  const f = compileCall(s.e.name, s.e.args, s.e.pos, env, env.loaded);
+  const f = compileCall(s.e.name, s.e.args, s.e.pos, env, env.loaded) as (x: Exec) => number;
   return (x) => {
     const r = f(x);
-    script.rc = r;
+    x.rc = r;
     if (r === 0) x.flags |= EXIT;
   };
 }
@@ -106,25 +108,12 @@ function compileWhile(s: StmtOf<"while">, env: CompileEnv): Action {
  * that matches (else default) runs, and on into the next ones until a break. */
 function compileSwitch(s: StmtOf<"switch">, env: CompileEnv): Action {
   const v = compileExpr(s.e, env);
-  const kinds = new Set(s.cases.filter((c) => c.label && c.label.k !== "re").map((c) => c.label!.k));
-  if (kinds.size > 1) throw new CfgSyntaxError(s.pos, "switch mixes integer and string case labels");
-  const isInt = kinds.has("num");
-  if (isInt && s.cases.some((c) => c.label?.k === "re")) throw new CfgSyntaxError(s.pos, "switch mixes integer and regex case labels");
-  const matchers = s.cases.map((c) => caseMatcher(c.label, c.pos));
+  const firstCase = switchCases(s);
   const bodies = s.cases.map((c) => compileBlock(c.body, env));
-  const dflt = s.cases.findIndex((c) => c.label === null);
   return (x) => {
     const val = v(x);
     if (x.flags) return;
-    let start = -1;
-    for (let i = 0; i < matchers.length; i++) {
-      const m = matchers[i];
-      if (m && m(val)) {
-        start = i;
-        break;
-      }
-    }
-    if (start < 0) start = dflt;
+    const start = firstCase(val);
     if (start < 0) return;
     for (let i = start; i < bodies.length; i++) {
       bodies[i](x);
@@ -134,6 +123,23 @@ function compileSwitch(s: StmtOf<"switch">, env: CompileEnv): Action {
       }
       if (x.flags) return;
     }
+  };
+}
+
+/** The switch's labels checked and compiled: which case a value starts at (-1: none). */
+export function switchCases(s: StmtOf<"switch">): (val: Value) => number {
+  const kinds = new Set(s.cases.filter((c) => c.label && c.label.k !== "re").map((c) => c.label!.k));
+  if (kinds.size > 1) throw new CfgSyntaxError(s.pos, "switch mixes integer and string case labels");
+  const isInt = kinds.has("num");
+  if (isInt && s.cases.some((c) => c.label?.k === "re")) throw new CfgSyntaxError(s.pos, "switch mixes integer and regex case labels");
+  const matchers = s.cases.map((c) => caseMatcher(c.label, c.pos));
+  const dflt = s.cases.findIndex((c) => c.label === null);
+  return (val) => {
+    for (let i = 0; i < matchers.length; i++) {
+      const m = matchers[i];
+      if (m && m(val)) return i;
+    }
+    return dflt;
   };
 }
 
@@ -152,9 +158,7 @@ function caseMatcher(label: CaseLabel | null, pos: Pos): ((val: Value) => boolea
 }
 
 function compileAssignment(s: StmtOf<"assign">, env: CompileEnv): Action {
-  const pv = compilePv(s.pv, s.pos);
-  if (!pv.set) throw new CfgSyntaxError(s.pos, `cannot assign to ${s.pv}: it is read-only`);
-  const set = pv.set;
+  const set = assignmentTarget(s);
   const v = compileExpr(s.e, env);
   return (x) => {
     const val = v(x);
@@ -162,13 +166,22 @@ function compileAssignment(s: StmtOf<"assign">, env: CompileEnv): Action {
   };
 }
 
+/** The variable an assignment sets; a read-only one is a start-up error. */
+export function assignmentTarget(s: StmtOf<"assign">): NonNullable<ReturnType<typeof compilePv>["set"]> {
+  const pv = compilePv(s.pv, s.pos);
+  if (!pv.set) throw new CfgSyntaxError(s.pos, `cannot assign to ${s.pv}: it is read-only`);
+  return pv.set;
+}
+
 /** return without a value is return 1; return 0 stops the script like exit. */
 function compileReturn(s: StmtOf<"return" | "exit">, env: CompileEnv): Action {
   const v = s.e ? compileExpr(s.e, env) : () => 1;
-  return (x) => {
-    const n = toInt(v(x));
-    x.ret = n;
-    script.rc = n;
-    x.flags |= n === 0 ? EXIT : RETURN; // return 0 stops the script
-  };
+  return (x) => returned(x, v(x));
+}
+
+export function returned(x: Exec, value: Value): void {
+  const n = toInt(value);
+  x.ret = n;
+  x.rc = n;
+  x.flags |= n === 0 ? EXIT : RETURN; // return 0 stops the script
 }

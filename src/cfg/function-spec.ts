@@ -14,16 +14,35 @@ export type ParamKind = "fmt" | "igp" | "pvname" | "pvdst" | "level";
 /** A compiled parameter: a getter for fmt/igp/level, the variable for pvname and pvdst. */
 export type Compiled = ((ctx: RequestContext) => unknown) | CfgPv;
 
-export interface FunctionSpec {
+interface FunctionBase {
   module: string;
   doc: string;
   /** parameter kinds for each accepted argument count */
   forms: ParamKind[][];
   /** it runs routes by a name known only at request time: every route[] must compile */
   routesByName?: boolean;
-  /** returns the function's code: > 0 success, < 0 failure, 0 stops the script */
-  run(x: Exec, args: Compiled[], pos: Pos, env: FnEnv): number;
 }
+
+/** What runs a function that has its code at once. */
+export type ImmediateRun = (x: Exec, args: Compiled[], pos: Pos, env: FnEnv) => number;
+
+/** A function that has its code at once: > 0 success, < 0 failure, 0 stops the script. */
+interface ImmediateFunction extends FunctionBase {
+  async?: undefined;
+  run: ImmediateRun;
+}
+
+/** A function that may wait (a timer, a query): its code, or a promise of it. The
+ * route awaits it and the server serves other requests meanwhile. It must end its
+ * wait when x.ctx.signal aborts (route_timeout, the client gone, the server
+ * stopping): the route then stops there. A rejection is logged and counts as -1.
+ * "routes": it waits only when a route it runs can (route_if_exists). */
+interface WaitingFunction extends FunctionBase {
+  async: true | "routes";
+  run(x: Exec, args: Compiled[], pos: Pos, env: FnEnv): number | Promise<number>;
+}
+
+export type FunctionSpec = ImmediateFunction | WaitingFunction;
 
 export interface FnEnv {
   routes: RouteTable;

@@ -10,9 +10,10 @@ import type { Arg } from "./syntax-tree.ts";
 import { table } from "./htable.ts";
 import { ownEntry } from "../pv.ts";
 import { compileFormat, compilePv, type CfgPv, type Getter } from "./pvs.ts";
-import { callRoute, runtimeError, type Exec } from "./runtime.ts";
+import { callAnyRoute, EXIT, runtimeError, where, type Exec } from "./runtime.ts";
 import type { Compiled, FnEnv, FunctionSpec, ParamKind } from "./function-spec.ts";
-import { isIntText, toInt } from "./values.ts";
+import { isIntText, printValue, toInt } from "./values.ts";
+import { pause, waitMs } from "../modules/cfgutils.ts";
 import { CRYPTO_FUNCTIONS } from "./crypto-functions.ts";
 import { JANSSON_FUNCTIONS } from "./jansson-functions.ts";
 
@@ -115,10 +116,11 @@ export const FUNCTIONS: Record<string, FunctionSpec> = {
     module: "cfgutils",
     doc: "route_if_exists(name): run route[name] when it exists; its return value, else -1",
     routesByName: true,
+    async: "routes",
     forms: [["fmt"]],
     run(x, [n], pos, env) {
       const r = env.routes.get(fmt(n)(x.ctx));
-      return r ? callRoute(x, r, pos) : -1;
+      return r ? callAnyRoute(x, r, pos) : -1;
     },
   },
 };
@@ -154,6 +156,29 @@ FUNCTIONS.sht_reset = {
 };
 
 Object.assign(FUNCTIONS, JANSSON_FUNCTIONS, CRYPTO_FUNCTIONS);
+
+/** sleep / usleep: the wait of src/modules/cfgutils.ts, on the request's signal. */
+function waitSpec(fn: "sleep" | "usleep", unit: number, doc: string): FunctionSpec {
+  return {
+    module: "cfgutils",
+    doc,
+    forms: [["igp"]],
+    async: true,
+    run(x, args, pos) {
+      const v = (args[0] as Getter)(x.ctx);
+      // Kamailio's fixup_get_ivalue: a variable that holds no integer is an error (-1)
+      if (typeof v !== "number" && !(typeof v === "string" && isIntText(v.trim()))) {
+        return (runtimeError(x.ctx, pos, `${fn}: ${printValue(v)} is not an integer`), -1);
+      }
+      const ms = waitMs(fn, toInt(v), unit);
+      if (typeof ms === "string") return (runtimeError(x.ctx, pos, ms), -1);
+      return pause(ms, x.ctx.signal);
+    },
+  };
+}
+
+FUNCTIONS.sleep = waitSpec("sleep", 1000, "sleep(seconds): wait, holding the request, not the server; 1 (-1 with an error log for a negative time); the route stops there when the request ends meanwhile");
+FUNCTIONS.usleep = waitSpec("usleep", 0.001, "usleep(microseconds): as sleep, to the millisecond");
 
 /** Compile one argument for its declared kind. */
 function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
@@ -195,8 +220,12 @@ function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
   }
 }
 
-/** The compiled call: (x) => the function's return code. */
-export function compileCall(name: string, args: Arg[], pos: Pos, env: FnEnv, loaded: Set<string>): (x: Exec) => number {
+/** A compiled call: the function's return code, or a promise of it where the function waits. */
+export type Call = (x: Exec) => number | Promise<number>;
+
+/** The compiled call. `suspending`: the call is in a route compiled to suspend
+ * (src/cfg/suspend.ts decided); elsewhere a function that waits cannot be. */
+export function compileCall(name: string, args: Arg[], pos: Pos, env: FnEnv, loaded: Set<string>, suspending = false): Call {
   const spec = ownEntry(FUNCTIONS, name);
   if (!spec) throw new CfgSyntaxError(pos, `unknown function ${name}() (supported: ${Object.keys(FUNCTIONS).join(", ")})`);
   if (!loaded.has(spec.module)) throw new CfgSyntaxError(pos, `${name}() is exported by module ${spec.module}: add loadmodule "${spec.module}.so"`);
@@ -207,6 +236,33 @@ export function compileCall(name: string, args: Arg[], pos: Pos, env: FnEnv, loa
   }
   const compiled = form.map((kind, i) => compileArg(kind, args[i], name));
   if (spec.routesByName) env.dynamicRoutes = true;
+  if (spec.async === true && !suspending) throw new Error(`internal: ${name}() at ${pos.file}:${pos.line} waits but its route was compiled not to suspend`);
+  if (spec.async === undefined) {
+    const run = spec.run;
+    return (x) => run(x, compiled, pos, env);
+  }
   const run = spec.run;
-  return (x) => run(x, compiled, pos, env);
+  return (x) => {
+    const code = run(x, compiled, pos, env);
+    return typeof code === "number" ? code : settled(x, code, name, pos);
+  };
+}
+
+/** After a wait: a rejection is the function's failure (-1, logged); a request
+ * that ended meanwhile (route_timeout, the client gone, the server stopping) stops
+ * the route here, as nothing it does next can reach the client. */
+function settled(x: Exec, pending: Promise<number>, name: string, pos: Pos): Promise<number> {
+  const after = (code: number): number => {
+    const signal = x.ctx.signal;
+    if (signal.aborted && !(x.flags & EXIT)) {
+      x.flags |= EXIT;
+      const why = (signal.reason as Error | undefined)?.message ?? "aborted";
+      x.ctx.logger.log(L_INFO, `${where(pos)}: ${name}(): ${why}: the route stops here`, "<script>");
+    }
+    return code;
+  };
+  return pending.then(after, (err: unknown) => {
+    runtimeError(x.ctx, pos, `${name}(): failed: ${err instanceof Error ? err.message : String(err)}`);
+    return after(-1);
+  });
 }

@@ -6,9 +6,11 @@
 //                      statements in parse-statement.ts, expressions in
 //                      parse-expression.ts, the tree's types in syntax-tree.ts
 //   settings.ts        loadmodule, modparam, global settings checked and applied
+//   suspend.ts         which statements can reach a function that waits
 //   compile-*.ts       syntax tree -> closures (action.c, rvalue.c), with the
 //                      tables functions.ts and transformations.ts, the variables
-//                      of pvs.ts, htable.ts, and values.ts for conversions
+//                      of pvs.ts, htable.ts, and values.ts for conversions;
+//                      compile-suspending.ts for the statements that can wait
 //   runtime.ts         the per-request run state the closures share
 //   program.ts         all of the above for one file: compileCfg
 //   load-route.ts      the route mhttpd runs: the event route or a KEMI callback

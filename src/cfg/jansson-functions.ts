@@ -6,7 +6,7 @@ import { janssonArraySize, janssonGet, janssonSet, type Outcome } from "../modul
 import type { Pos } from "./lexer.ts";
 import type { CfgPv } from "./pvs.ts";
 import { runtimeError, type Exec } from "./runtime.ts";
-import type { FunctionSpec } from "./function-spec.ts";
+import type { FunctionSpec, ImmediateRun } from "./function-spec.ts";
 
 type Text = (ctx: RequestContext) => string;
 
@@ -20,14 +20,14 @@ function store(x: Exec, outcome: Outcome, dst: CfgPv, pos: Pos, fn: string): num
   return -1;
 }
 
-function getter(fn: "jansson_get" | "jansson_get_field", byField: boolean): FunctionSpec["run"] {
+function getter(fn: "jansson_get" | "jansson_get_field", byField: boolean): ImmediateRun {
   return (x, args, pos) => {
     const ctx = x.ctx;
     return store(x, janssonGet((args[0] as Text)(ctx), (args[1] as Text)(ctx), byField), args[2] as CfgPv, pos, fn);
   };
 }
 
-function setter(fn: "jansson_set" | "jansson_append", append: boolean): FunctionSpec["run"] {
+function setter(fn: "jansson_set" | "jansson_append", append: boolean): ImmediateRun {
   return (x, args, pos) => {
     const ctx = x.ctx;
     const dst = args[3] as CfgPv;

@@ -3,6 +3,7 @@
 // script named by modparam("app_jsdt", "load", ...) is the route instead of the
 // event_route block (a plain script, as Kamailio's kemi.js, or a module).
 import { StartupError } from "../errors.ts";
+import { kemiTimerRoute, type RouteTimer, type TimerFunction } from "../modules/rtimer.ts";
 import { displayPath, importUserModule, kemiRoute, type LoadedRoute, type Route, type RouteFunction } from "../route.ts";
 import { fileUrlOf, filePathOf, readTextFile } from "./host.ts";
 import { CfgSyntaxError } from "./lexer.ts";
@@ -44,12 +45,35 @@ export async function loadCfgRoute(url: string, predefined: Record<string, strin
     label: `the modparams of ${displayPath(url)}`,
     config: program.config,
     warnings: program.warnings,
+    timers: cfgTimers(program, kemi),
     callback(eventCallback: string): Route {
       if (eventCallback) return kemiCallback(url, program, kemi, eventCallback);
       if (!program.event) throw new StartupError(`${displayPath(url)}: no event_route[${EVENT_ROUTE}] block (and no event_callback for a KEMI script)`);
       return program.event;
     },
   };
+}
+
+/** rtimer's timers with their routes: route[] blocks, or with cfgengine "jsdt" the
+ * KEMI script's functions, as Kamailio's rtimer calls them (sr_kemi_route). */
+function cfgTimers(program: CfgProgram, kemi: Record<string, unknown> | undefined): RouteTimer[] {
+  const timers: RouteTimer[] = [];
+  for (const t of program.timers) {
+    if (t.execs.length === 0) continue;
+    const routes = t.execs.map((e) => {
+      if (!program.kemiEngine) return program.timerRoute(e.route);
+      const at = `${e.pos.file}:${e.pos.line}:${e.pos.col}`;
+      if (!kemi) throw new StartupError(`${at}: rtimer exec route=${e.route}: with cfgengine "jsdt" a timer runs a function of the KEMI script: add modparam("app_jsdt", "load", "file.js")`);
+      const fn = Object.hasOwn(kemi, e.route) ? kemi[e.route] : undefined;
+      if (typeof fn !== "function") {
+        const have = Object.keys(kemi).filter((k) => typeof kemi[k] === "function");
+        throw new StartupError(`${at}: rtimer exec route=${e.route}: no such function in ${program.kemiScript} (functions: ${have.join(", ") || "none"})`);
+      }
+      return kemiTimerRoute(fn as TimerFunction, `${e.route}()`);
+    });
+    timers.push({ name: t.name, intervalMs: t.intervalMs, mode: t.mode, routes });
+  }
+  return timers;
 }
 
 /** event_callback names a function of the KEMI script. */

@@ -103,7 +103,7 @@ export const MODULES: Record<string, ModuleSpec> = {
     inert: inert("avp_aliases", "$avp is not available here"),
   },
   cfgutils: {
-    doc: "check_route_exists(), route_if_exists(); $RANDOM",
+    doc: "check_route_exists(), route_if_exists(), sleep(), usleep(); $RANDOM; KSR.cfgutils.sleep/usleep",
     params: {},
     inert: {
       ...inert("initial_probability", "rand_event() and rand_set_prob() are not available here"),
@@ -135,6 +135,10 @@ export const MODULES: Record<string, ModuleSpec> = {
       event_callback: onlyWhen(empty, "no htable event is run", "the htable events (mod-init, expired) are not run here: initialise values with initval, or with $sht sets in the route"),
       ...inert("event_callback_mode", "no htable event is run (event_callback)"),
     },
+  },
+  rtimer: {
+    doc: 'routes run at an interval: modparam("rtimer", "timer", "name=t1;interval=10;mode=1;") and modparam("rtimer", "exec", "timer=t1;route=PURGE"); $rtimer_worker',
+    params: { default_interval: "int", timer: "str", exec: "str" },
   },
   app_jsdt: {
     doc: 'KEMI in JavaScript: modparam("app_jsdt", "load", "file.js") with microhttpd event_callback',

@@ -1,17 +1,20 @@
 // A kamailio.cfg compiled: preprocess -> parse -> check the top level
-// (settings.ts) -> compile the event route and the route[] blocks it calls to
-// closures. Every start-up error is a CfgSyntaxError naming file:line:col;
-// nothing is half-loaded because the route function only exists once
-// everything compiled.
+// (settings.ts) -> find what can wait (suspend.ts) -> compile the event route,
+// the route[] blocks it calls and the timers' routes to closures. Every start-up
+// error is a CfgSyntaxError naming file:line:col; nothing is half-loaded because
+// the route function only exists once everything compiled.
 import type { RequestContext } from "../context.ts";
 import { L_DBG } from "../log.ts";
+import type { TimerRoute } from "../modules/rtimer.ts";
 import type { Route } from "../route.ts";
-import { compileBlock, type CompileEnv } from "./compile-statement.ts";
+import type { CompileEnv } from "./compile-statement.ts";
+import { compileAnyBlock } from "./compile-suspending.ts";
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
 import { parse } from "./parser.ts";
 import { preprocess } from "./preprocess.ts";
-import type { Action, Exec } from "./runtime.ts";
-import { applyProcessSettings, placeOf, readSettings } from "./settings.ts";
+import { newExec, type CompiledRoute, type Exec, type SuspendingAction } from "./runtime.ts";
+import { applyProcessSettings, placeOf, readSettings, type CfgTimer } from "./settings.ts";
+import { SuspendAnalysis } from "./suspend.ts";
 import type { RouteBlock } from "./syntax-tree.ts";
 
 export const EVENT_ROUTE = "microhttpd:request";
@@ -32,6 +35,12 @@ export interface CfgProgram {
   notes: string[];
   /** what is accepted but not run (SIP-only modules and routes), for one warning at start-up */
   warnings: string[];
+  /** rtimer's timers and the routes (or, with cfgengine "jsdt", KEMI functions) each runs */
+  timers: CfgTimer[];
+  /** cfgengine "jsdt": a timer's exec names a function of the KEMI script */
+  kemiEngine: boolean;
+  /** route[NAME] as a timer's route (the native engine; every timer's route is compiled) */
+  timerRoute(name: string): TimerRoute;
 }
 
 /** Parse and compile a .cfg. `text` stands for the file's content (tests). */
@@ -43,10 +52,31 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
   applyProcessSettings(settings);
   const { named, event, sipRoutes } = sortRouteBlocks(tree.routes, notes);
   if (event && !settings.loaded.has("microhttpd")) throw new CfgSyntaxError(event.pos, `event_route[${EVENT_ROUTE}] needs loadmodule "microhttpd.so"`);
-  const main = event ? compileRoutes(event, named, settings.loaded, notes) : undefined;
+  const env: CompileEnv = { routes: new Map(), loaded: settings.loaded, referenced: [], dynamicRoutes: false, suspend: new SuspendAnalysis(named) };
+  const main = event ? compileAnyBlock(event.body, env) : undefined;
+  // a timer's route is compiled as the event route's callees are, whether the event route calls it or not
+  if (!settings.kemiEngine) for (const t of settings.timers) for (const e of t.execs) env.referenced.push({ name: e.route, pos: e.pos });
+  compileReachableRoutes(named, env, notes);
+  for (const t of settings.timers) if (t.execs.length === 0) notes.push(`${placeOf(t.pos)}: rtimer timer ${t.name} has no exec: it runs nothing`);
   const warnings = notRunWarning(file, settings.noopModules, sipRoutes);
-  const program: CfgProgram = { file, config: settings.config, kemiScript: settings.kemiScript, loaded: settings.loaded, defines: pre.defines, notes, warnings };
-  if (main) program.event = eventRouteFunction(main, settings.maxWhile, notes);
+  const maxWhile = settings.maxWhile;
+  const program: CfgProgram = {
+    file,
+    config: settings.config,
+    kemiScript: settings.kemiScript,
+    loaded: settings.loaded,
+    defines: pre.defines,
+    notes,
+    warnings,
+    timers: settings.timers,
+    kemiEngine: settings.kemiEngine,
+    timerRoute(name) {
+      const route = env.routes.get(name);
+      if (!route) throw new Error(`internal: route[${name}] was not compiled`);
+      return { label: `route[${name}]`, run: (ctx) => runRoute(route, newExec(ctx, maxWhile, route.suspends)) };
+    },
+  };
+  if (main) program.event = eventRouteFunction(main, env.suspend.block(event!.body), maxWhile, notes);
   return program;
 }
 
@@ -88,14 +118,6 @@ function notRunWarning(file: string, modules: string[], routes: string[]): strin
   return [`${file}: SIP only, accepted and not run: ${what} (a call to their functions in the HTTP route stops start-up; docs/cfg.md#modules)`];
 }
 
-/** The event route's body, and into the route table every route[] block it can reach. */
-function compileRoutes(event: RouteBlock, named: Map<string, RouteBlock>, loaded: Set<string>, notes: string[]): Action {
-  const env: CompileEnv = { routes: new Map(), loaded, referenced: [], dynamicRoutes: false };
-  const main = compileBlock(event.body, env);
-  compileReachableRoutes(named, env, notes);
-  return main;
-}
-
 const noSuchRoute = (ref: { name: string; pos: Pos }) => new CfgSyntaxError(ref.pos, `route(${ref.name}): no route[${ref.name}] in the configuration`);
 
 /** Compile the route[] blocks called from what compiled so far, following the
@@ -113,30 +135,62 @@ function compileReachableRoutes(named: Map<string, RouteBlock>, env: CompileEnv,
     if (done.has(name)) continue;
     done.add(name);
     const block = named.get(name)!;
-    env.routes.set(name, { name, pos: block.pos, run: compileBlock(block.body, env) });
+    env.routes.set(name, { name, pos: block.pos, run: compileAnyBlock(block.body, env), suspends: env.suspend.routes.has(name) });
   }
   // references met while compiling in the dynamic phase are checked here
   for (const ref of env.referenced) {
     if (!named.has(ref.name)) throw noSuchRoute(ref);
   }
-  for (const n of named.keys()) if (!done.has(n)) notes.push(`${placeOf(named.get(n)!.pos)}: route[${n}] is never called from event_route[${EVENT_ROUTE}]: not compiled`);
+  for (const n of named.keys()) if (!done.has(n)) notes.push(`${placeOf(named.get(n)!.pos)}: route[${n}] is never called from event_route[${EVENT_ROUTE}] or a timer: not compiled`);
 }
 
-/** What runs per request: the compiled event route on a reused run state. */
-function eventRouteFunction(run: Action, maxWhile: number, notes: string[]): Route {
+/** What runs per request. A route that cannot suspend runs to its end within the
+ * call, so one run state serves every request; one that can suspend gets its own
+ * per request, with its own view of $var and $vn (src/run-scope.ts). */
+function eventRouteFunction(run: SuspendingAction, suspends: boolean, maxWhile: number, notes: string[]): Route {
   let pending: string[] | null = notes.length ? notes : null;
-  const x: Exec = { ctx: IDLE, flags: 0, ret: 1, depth: 0, maxWhile };
+  const flushNotes = (ctx: RequestContext) => {
+    for (const n of pending!) ctx.logger.log(L_DBG, n, "<core>");
+    pending = null;
+  };
+  if (suspends) {
+    const main: CompiledRoute = { name: EVENT_ROUTE, pos: { file: "", line: 0, col: 0 }, run, suspends };
+    return (ctx) => {
+      if (pending) flushNotes(ctx);
+      return runRoute(main, newExec(ctx, maxWhile, true));
+    };
+  }
+  const x: Exec = newExec(IDLE, maxWhile, false);
   return (ctx) => {
-    if (pending) {
-      for (const n of pending) ctx.logger.log(L_DBG, n, "<core>");
-      pending = null;
-    }
-    // a cfg route runs synchronously to its end, so one state object serves every request
+    if (pending) flushNotes(ctx);
     x.ctx = ctx;
     x.flags = 0;
     x.ret = 1;
     x.depth = 0;
+    x.rc = 1;
+    ctx.scope = x;
     run(x);
     x.ctx = IDLE;
   };
+}
+
+/** One run of a route on its own run state: a promise when it suspended. Its
+ * view of $var and $vn becomes the process's when it ends, however it ends. */
+function runRoute(route: CompiledRoute, x: Exec): void | Promise<void> {
+  x.ctx.scope = x;
+  let running: void | Promise<void>;
+  try {
+    running = route.run(x);
+  } catch (e) {
+    x.vars?.commit();
+    throw e;
+  }
+  if (running === undefined) return x.vars?.commit();
+  return running.then(
+    () => x.vars?.commit(),
+    (e: unknown) => {
+      x.vars?.commit();
+      throw e;
+    },
+  );
 }

@@ -1,8 +1,8 @@
 // Pseudo-variables and formatted strings, compiled once at start-up.
 // A variable becomes a getter; "text $var(x) more" becomes a list of literal and
 // getter parts; $(name(inner){tr}{tr}) becomes a getter wrapped by its
-// transformations. Only $rc / $retcode / $? live here: the rest come from
-// src/pv.ts (shared with KEMI).
+// transformations. Only $rc / $retcode / $? live here, in the run state of the
+// request's route (src/run-scope.ts): the rest come from src/pv.ts (shared with KEMI).
 import type { RequestContext } from "../context.ts";
 import { ownEntry, parsePv, PvError, type Pv } from "../pv.ts";
 import { CfgSyntaxError, pvLength, type Pos } from "./lexer.ts";
@@ -12,16 +12,14 @@ import { printValue, type Value } from "./values.ts";
 
 export type Getter = (ctx: RequestContext) => Value;
 
-/** Kamailio's _last_returned_code: routes run synchronously, one at a time. */
-export const script = { rc: 1 };
-
 export interface CfgPv {
   spec: string;
   get: Getter;
   set?: (ctx: RequestContext, v: Value) => void;
 }
 
-const RC_PV: CfgPv = { spec: "$rc", get: () => script.rc };
+/** Kamailio's _last_returned_code, per run: two requests suspended in one route each have their own */
+const RC_PV: CfgPv = { spec: "$rc", get: (ctx) => ctx.scope?.rc ?? 1 };
 const ESC: Record<string, string> = { n: "\n", t: "\t", r: "\r", ",": ",", "}": "}", "{": "{", "\\": "\\" };
 
 function at(pos: Pos, offset: number): Pos {

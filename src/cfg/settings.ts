@@ -12,6 +12,7 @@ import { CfgSyntaxError, type Pos } from "./lexer.ts";
 import { DEFAULT_SHM_MIB, DEFAULT_TIMER_INTERVAL, declareTable, setMemoryLimit, setTimerInterval } from "./htable.ts";
 import { resolveFrom } from "./host.ts";
 import { INERT_GLOBALS, MODULES, moduleName, NEEDS_ONE_OF, SHM_GLOBALS, unknownModuleMessage, USED_GLOBALS, type Inert, type ModuleSpec } from "./modules.ts";
+import { DEFAULT_INTERVAL_S, parseExec, parseTimer, type TimerSpec } from "../modules/rtimer.ts";
 import type { CfgTree } from "./syntax-tree.ts";
 
 const DEFAULT_MAX_WHILE = 100;
@@ -30,6 +31,18 @@ export interface Settings {
   shmMib: number;
   /** modules loaded but not run (SIP only), for the start-up warning */
   noopModules: string[];
+  /** rtimer's timers, with the routes each runs */
+  timers: CfgTimer[];
+  /** rtimer's default_interval, in seconds, for the timers declared after it */
+  rtimerDefault: number;
+  /** cfgengine "jsdt": a timer's route is a function of the KEMI script, as in Kamailio */
+  kemiEngine: boolean;
+}
+
+/** modparam("rtimer", "timer", ...) and the exec modparams that name it */
+export interface CfgTimer extends TimerSpec {
+  pos: Pos;
+  execs: { route: string; pos: Pos }[];
 }
 
 type Modparam = CfgTree["modparams"][number];
@@ -50,12 +63,15 @@ export function readSettings(tree: CfgTree, notes: string[]): Settings {
     timerInterval: DEFAULT_TIMER_INTERVAL,
     shmMib: DEFAULT_SHM_MIB,
     noopModules: [],
+    timers: [],
+    rtimerDefault: DEFAULT_INTERVAL_S,
+    kemiEngine: false,
   };
   for (const m of tree.modules) loadModule(m, settings, notes);
   checkCompanions(tree.modules, settings.loaded);
   for (const p of tree.modparams) applyModparam(p, settings, notes);
   for (const g of tree.globals) applyGlobal(g, settings, notes);
-  if (tree.cfgengine) checkCfgengine(tree.cfgengine, settings.loaded);
+  if (tree.cfgengine) settings.kemiEngine = checkCfgengine(tree.cfgengine, settings.loaded);
   return settings;
 }
 
@@ -107,6 +123,7 @@ function applyModparam(p: Modparam, settings: Settings, notes: string[]): void {
   else if (key === "htable.htable") declareTable(String(p.value), p.pos, settings.tables, notes);
   else if (key === "htable.timer_interval") settings.timerInterval = Number(p.value);
   else if (key === "app_jsdt.load") settings.kemiScript = resolveFrom(p.pos.file, String(p.value));
+  else if (mod === "rtimer") applyRtimerParam(p, settings);
 }
 
 function checkModparamType(p: Modparam, mod: string, spec: ModuleSpec): void {
@@ -134,6 +151,27 @@ function setMicrohttpdParam(p: Modparam, config: Record<string, unknown>): void 
   }
   if (PARAMS[name].repeatable) config[name] = [...((config[name] as unknown[]) ?? []), p.value];
   else config[name] = p.value;
+}
+
+/** rtimer's parameters, in file order as Kamailio applies them: an exec names a
+ * timer declared before it, and default_interval holds for the timers after it. */
+function applyRtimerParam(p: Modparam, settings: Settings): void {
+  if (p.name === "default_interval") {
+    if (typeof p.value !== "number" || p.value < 1) throw new CfgSyntaxError(p.pos, `rtimer default_interval: expected a number of seconds from 1, got ${JSON.stringify(p.value)}`);
+    settings.rtimerDefault = p.value;
+  } else if (p.name === "timer") {
+    const timer = parseTimer(String(p.value), settings.rtimerDefault);
+    if (typeof timer === "string") throw new CfgSyntaxError(p.pos, `rtimer timer ${JSON.stringify(p.value)}: ${timer}`);
+    const same = settings.timers.find((t) => t.name.toLowerCase() === timer.name.toLowerCase());
+    if (same) throw new CfgSyntaxError(p.pos, `rtimer timer "${timer.name}" is declared twice (first at ${placeOf(same.pos)})`);
+    settings.timers.push({ ...timer, pos: p.pos, execs: [] });
+  } else {
+    const exec = parseExec(String(p.value));
+    if (typeof exec === "string") throw new CfgSyntaxError(p.pos, `rtimer exec ${JSON.stringify(p.value)}: ${exec}`);
+    const timer = settings.timers.find((t) => t.name.toLowerCase() === exec.timer.toLowerCase());
+    if (!timer) throw new CfgSyntaxError(p.pos, `rtimer exec: no timer "${exec.timer}" (declare it with modparam("rtimer", "timer", "name=${exec.timer};interval=...;") before the exec)`);
+    timer.execs.push({ route: exec.route, pos: p.pos });
+  }
 }
 
 /** pv's shvset and varset: "name=s:text" or "name=i:number". */
@@ -165,12 +203,14 @@ function applyGlobal(g: GlobalSetting, settings: Settings, notes: string[]): voi
   else if (!USED_GLOBALS.has(g.name)) throw new CfgSyntaxError(g.pos, `unknown global setting "${g.name}"`);
 }
 
-/** "native" (or "kamailio") runs the route blocks; "jsdt" needs app_jsdt, whose script is the route. */
-function checkCfgengine(engine: NonNullable<CfgTree["cfgengine"]>, loaded: Set<string>): void {
+/** "native" (or "kamailio") runs the route blocks; "jsdt" needs app_jsdt, whose
+ * script is the route. Whether the engine is KEMI. */
+function checkCfgengine(engine: NonNullable<CfgTree["cfgengine"]>, loaded: Set<string>): boolean {
   const e = engine.name.toLowerCase();
   if (e === "jsdt" || e === "javascript") {
     if (!loaded.has("app_jsdt")) throw new CfgSyntaxError(engine.pos, `cfgengine "${engine.name}" needs loadmodule "app_jsdt.so"`);
-  } else if (e !== "native" && e !== "kamailio") {
-    throw new CfgSyntaxError(engine.pos, `cfgengine "${engine.name}": mhttpd provides "native" and "jsdt"`);
+    return true;
   }
+  if (e !== "native" && e !== "kamailio") throw new CfgSyntaxError(engine.pos, `cfgengine "${engine.name}": mhttpd provides "native" and "jsdt"`);
+  return false;
 }
