@@ -4,6 +4,7 @@
 import type { RequestContext } from "./context.ts";
 import type { PvValue } from "./ksr-api.ts";
 import { quote } from "./log.ts";
+import { curlErrorPv, httpResponseHeaderPv, lastCurlErrorPv } from "./modules/http-client-pvs.ts";
 
 export type { PvValue };
 
@@ -83,12 +84,22 @@ const storePv = (spec: string, store: Map<string, PvValue>, key: string, nullabl
   },
 });
 
+/** A module's variable parser throws plain Errors; callers expect PvError. */
+function asPvError(parse: () => Pv): Pv {
+  try {
+    return parse();
+  } catch (e) {
+    throw e instanceof PvError ? e : new PvError((e as Error).message);
+  }
+}
+
 const NULL_PV: Pv = { spec: "$null", get: () => null };
 
 const PV_RE = /^\$(\w+)(?:\((.*)\))?$/s;
 
 export function parsePv(spec: string): Pv {
   if (spec === "$null") return NULL_PV;
+  if (spec === "$curlerror") return lastCurlErrorPv;
   const m = PV_RE.exec(spec);
   if (!m) throw new PvError(`invalid pseudo-variable name ${quote(spec)}`);
   const [, cls, inner] = m;
@@ -102,6 +113,10 @@ export function parsePv(spec: string): Pv {
       return storePv(spec, vnStore, inner, true);
     case "shv":
       return storePv(spec, shvStore, inner, true);
+    case "curlerror":
+      return asPvError(() => curlErrorPv(spec, inner, lookupPv));
+    case "httprhdr":
+      return asPvError(() => httpResponseHeaderPv(spec, inner));
     default:
       throw new PvError(`unknown pseudo-variable class "$${cls}" in ${quote(spec)}`);
   }

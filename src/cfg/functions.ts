@@ -1,7 +1,8 @@
 // The cfg functions, declared as data (Kamailio's cmd_export_t): the module that
 // exports each one, its parameters and what it does. Parameters are compiled at
 // start-up by kind: "fmt" is a formatted string, "igp" an int or one variable,
-// "pvname" the name of a variable, "level" an xlog level.
+// "pvname" the name of a variable, "level" an xlog level, "str" plain text.
+// A module with many functions declares them in its own file (http-client.ts).
 import type { RequestContext } from "../context.ts";
 import { L_ALERT, L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN } from "../log.ts";
 import { queueReply, queueReplyHeader } from "../reply.ts";
@@ -12,28 +13,10 @@ import { ownEntry } from "../pv.ts";
 import { compileFormat, compilePv, type CfgPv, type Getter } from "./pvs.ts";
 import { callRoute, runtimeError, type Exec, type RouteTable } from "./runtime.ts";
 import { isIntText, toInt } from "./values.ts";
+import type { Compiled, FnEnv, FunctionSpec, ParamKind } from "./function-spec.ts";
+import { HTTP_CLIENT_FUNCTIONS } from "./http-client.ts";
 
-export type ParamKind = "fmt" | "igp" | "pvname" | "level";
-
-/** A compiled parameter: a getter for fmt/igp/level, the variable for pvname. */
-type Compiled = ((ctx: RequestContext) => unknown) | CfgPv;
-
-export interface FunctionSpec {
-  module: string;
-  doc: string;
-  /** parameter kinds for each accepted argument count */
-  forms: ParamKind[][];
-  /** it runs routes by a name known only at request time: every route[] must compile */
-  routesByName?: boolean;
-  /** returns the function's code: > 0 success, < 0 failure, 0 stops the script */
-  run(x: Exec, args: Compiled[], pos: Pos, env: FnEnv): number;
-}
-
-export interface FnEnv {
-  routes: RouteTable;
-  /** a route is called by a name known only at request time */
-  dynamicRoutes: boolean;
-}
+export type { Compiled, FnEnv, FunctionSpec, ParamKind } from "./function-spec.ts";
 
 const LEVEL_BY_LETTER: Record<string, number> = { A: L_ALERT, B: -4, C: L_CRIT, E: L_ERR, W: L_WARN, N: L_NOTICE, I: L_INFO, D: L_DBG };
 
@@ -201,6 +184,8 @@ FUNCTIONS.jansson_get = {
   },
 };
 
+Object.assign(FUNCTIONS, HTTP_CLIENT_FUNCTIONS);
+
 /** Compile one argument for its declared kind. */
 function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
   const text = a.v;
@@ -223,6 +208,10 @@ function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
       if (!isIntText(t)) throw new CfgSyntaxError(a.pos, `${fname}: expected an integer or a variable, found ${JSON.stringify(text)}`);
       const n = Number(t);
       return () => n;
+    }
+    case "str": {
+      const s = a.k === "num" ? String(a.num) : text;
+      return () => s;
     }
     case "level": {
       const t = text.trim();
@@ -248,7 +237,11 @@ export function compileCall(name: string, args: Arg[], pos: Pos, env: FnEnv, loa
     throw new CfgSyntaxError(pos, `${name}() takes ${counts} argument(s), got ${args.length}`);
   }
   const compiled = form.map((kind, i) => compileArg(kind, args[i], name));
+  spec.fixup?.(compiled, args, pos);
+  // the statements that reach an async function await it (the async compiler);
+  // until then, such a call cannot be compiled into a synchronous route
+  if (spec.async) throw new CfgSyntaxError(pos, `${name}() waits for the network and this build runs cfg routes synchronously`);
   if (spec.routesByName) env.dynamicRoutes = true;
-  const run = spec.run;
+  const run = spec.run as (x: Exec, args: Compiled[], pos: Pos, env: FnEnv) => number;
   return (x) => run(x, compiled, pos, env);
 }

@@ -2,6 +2,7 @@
 // microhttpd's parameters come from src/params.ts (one table for every route
 // style); the others are declared here with Kamailio's types.
 import { PARAMS, type KamailioType } from "../params.ts";
+import { HTTP_CLIENT_PARAMS } from "../modules/http-client-config.ts";
 
 export interface ModuleSpec {
   doc: string;
@@ -27,6 +28,10 @@ export const MODULES: Record<string, ModuleSpec> = {
   cfgutils: { doc: "check_route_exists(), route_if_exists()", params: { initial_probability: "int", hash_file: "str" } },
   jansson: { doc: "jansson_get()", params: {} },
   htable: { doc: "$sht(table=>key), sht_rm(), sht_reset(); size, autoexpire, initval, updateexpire, timer_interval", params: { htable: "str", db_url: "str", enable_dmq: "int", timer_interval: "int" } },
+  http_client: {
+    doc: "http_client_query(), http_client_get(), http_client_request(), http_connect(), http_connect_raw(), http_get_redirect(), http_client_response_headers_set(), $curlerror, $httprhdr(name): HTTP requests over the runtime's fetch, awaited by the route",
+    params: HTTP_CLIENT_PARAMS,
+  },
   app_jsdt: { doc: 'KEMI in JavaScript: modparam("app_jsdt", "load", "file.js") with microhttpd event_callback', params: { load: "str", mode: "int" } },
   ...Object.fromEntries(SIP_ONLY.map((m) => [m, { doc: "SIP only: accepted and ignored", params: {}, ignored: true }])),
 };

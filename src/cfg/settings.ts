@@ -9,6 +9,8 @@ import { validateParam } from "../config.ts";
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
 import { DEFAULT_SHM_MIB, DEFAULT_TIMER_INTERVAL, declareTable, setMemoryLimit, setTimerInterval } from "./htable.ts";
 import { resolveFrom } from "./host.ts";
+import { applyHttpClientParam, ConnectionError, defaultHttpClientSettings, finishHttpClientSettings, type HttpClientSettings } from "../modules/http-client-config.ts";
+import { useHttpClientSettings } from "../modules/http-client.ts";
 import { IGNORED_GLOBALS, IGNORED_PARAMS, MODULES, moduleName, SHM_GLOBALS, USED_GLOBALS, type ModuleSpec } from "./modules.ts";
 import type { CfgTree } from "./syntax-tree.ts";
 
@@ -26,6 +28,8 @@ export interface Settings {
   tables: Map<string, Pos>;
   timerInterval: number;
   shmMib: number;
+  /** modparam("http_client", ...): the module's defaults and connections */
+  httpClient: HttpClientSettings;
 }
 
 type Modparam = CfgTree["modparams"][number];
@@ -45,9 +49,11 @@ export function readSettings(tree: CfgTree, notes: string[]): Settings {
     tables: new Map(),
     timerInterval: DEFAULT_TIMER_INTERVAL,
     shmMib: DEFAULT_SHM_MIB,
+    httpClient: defaultHttpClientSettings(),
   };
   for (const m of tree.modules) loadModule(m, settings.loaded, notes);
   for (const p of tree.modparams) applyModparam(p, settings, notes);
+  checkHttpClient(tree, settings.httpClient);
   for (const g of tree.globals) applyGlobal(g, settings, notes);
   if (tree.cfgengine) checkCfgengine(tree.cfgengine, settings.loaded);
   return settings;
@@ -57,6 +63,7 @@ export function readSettings(tree: CfgTree, notes: string[]): Settings {
 export function applyProcessSettings(settings: Settings): void {
   setMemoryLimit(settings.shmMib);
   setTimerInterval(settings.timerInterval);
+  useHttpClientSettings(settings.httpClient);
 }
 
 function loadModule(m: CfgTree["modules"][number], loaded: Set<string>, notes: string[]): void {
@@ -82,8 +89,30 @@ function applyModparam(p: Modparam, settings: Settings, notes: string[]): void {
   else if (key === "pv.varset") setFromModparam(varStore as Map<string, unknown>, String(p.value), p.pos, "varset");
   else if (key === "htable.htable") declareTable(String(p.value), p.pos, settings.tables, notes);
   else if (key === "htable.timer_interval") settings.timerInterval = Number(p.value);
+  else if (mod === "http_client") applyHttpClientModparam(p, settings.httpClient, notes);
   else if (key === "app_jsdt.load") settings.kemiScript = resolveFrom(p.pos.file, String(p.value));
   else if (IGNORED_PARAMS.has(key)) notes.push(`${placeOf(p.pos)}: modparam ${key} has no effect here: ignored`);
+}
+
+/** http_client's modparams, in file order (a connection takes the defaults above it). */
+function applyHttpClientModparam(p: Modparam, httpClient: HttpClientSettings, notes: string[]): void {
+  try {
+    const note = applyHttpClientParam(httpClient, p.name, p.value);
+    if (note) notes.push(`${placeOf(p.pos)}: modparam http_client.${p.name}: ${note}`);
+  } catch (e) {
+    throw new CfgSyntaxError(p.pos, `modparam("http_client", "${p.name}", ...): ${(e as Error).message}`);
+  }
+}
+
+/** Once every modparam is read: the failover connections exist. */
+function checkHttpClient(tree: CfgTree, httpClient: HttpClientSettings): void {
+  try {
+    finishHttpClientSettings(httpClient);
+  } catch (e) {
+    if (!(e instanceof ConnectionError)) throw e;
+    const declaration = tree.modparams.find((p) => p.name === "httpcon" && String(p.value).trim().split(/\s*=>/)[0] === e.connection);
+    throw new CfgSyntaxError(declaration!.pos, `modparam("http_client", "httpcon", ...): ${e.message}`);
+  }
 }
 
 function checkModparamType(p: Modparam, mod: string, spec: ModuleSpec): void {
