@@ -22,6 +22,8 @@ export interface HttpConnection {
   useragent: string;
   /** another connection tried once when this one fails or answers 5xx */
   failover?: string;
+  /** the parameters its declaration set itself (the others are the defaults then in force) */
+  own: Set<string>;
 }
 
 export interface HttpClientSettings {
@@ -144,7 +146,8 @@ export function applyHttpClientParam(settings: HttpClientSettings, name: string,
   // Kamailio's order rule, said where it bites: this default does not reach the
   // connections declared above (a connection_timeout does reach those declared
   // while it was unset: they take the final one, as curl_conn_list_fixup does)
-  const missed = [...settings.connections.values()].filter((c) => (name === "connection_timeout" ? c.timeout !== 0 : CAPTURED.has(name)));
+  const own = name === "connection_timeout" ? "timeout" : name;
+  const missed = [...settings.connections.values()].filter((c) => CAPTURED.has(name) && !c.own.has(own) && (name !== "connection_timeout" || c.timeout !== 0));
   if (missed.length > 0) {
     const names = missed.map((c) => c.name).join(", ");
     return [note, `${name} is set after httpcon: as in Kamailio, ${names} keep${missed.length === 1 ? "s" : ""} the value in force when declared`].filter(Boolean).join("; ");
@@ -153,7 +156,7 @@ export function applyHttpClientParam(settings: HttpClientSettings, name: string,
 }
 
 /** the defaults a connection copies when httpcon declares it */
-const CAPTURED = new Set(["maxdatasize", "httpredirect", "useragent"]);
+const CAPTURED = new Set(["connection_timeout", "maxdatasize", "httpredirect", "useragent"]);
 
 function checkedUseragent(v: string): string {
   if (/[\x00-\x08\x0a-\x1f\x7f]/.test(v)) throw new Error(`useragent ${JSON.stringify(v)}: a header value cannot hold control characters`);
@@ -200,6 +203,7 @@ function declareConnection(settings: HttpClientSettings, spec: string): void {
     maxdatasize: settings.maxdatasize,
     followRedirect: settings.followRedirect,
     useragent: settings.useragent,
+    own: new Set(),
   };
   if (at >= 0) {
     const userinfo = authority.slice(0, at);
@@ -217,6 +221,7 @@ function declareConnection(settings: HttpClientSettings, spec: string): void {
     if (!set) throw new Error(`httpcon "${name}": unknown parameter "${key}" (known: ${Object.keys(CONNECTION_PARAMS).join(", ")})`);
     try {
       set(conn, value, settings);
+      conn.own.add(key);
     } catch (e) {
       throw new Error(`httpcon "${name}": ${(e as Error).message}`);
     }
