@@ -19,7 +19,9 @@ async function call(srv: Server, args: Record<string, string>) {
   const r = await httpRequest(srv.port, "GET", "/", { headers });
   assert.equal(r.responses.length, 1, `no answer to ${JSON.stringify(args)}`);
   const res = r.responses[0];
-  return { status: res.status, ...fields(res.body), result: res.status === 200 ? JSON.parse(fields(res.body).result) : undefined };
+  const f = fields(res.body);
+  const answer: Record<string, string> & { status: number; result: string } = Object.assign(f, { status: res.status, result: res.status === 200 ? (JSON.parse(f.result) as string) : "" });
+  return answer;
 }
 
 let up: Upstream;

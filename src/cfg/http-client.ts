@@ -4,6 +4,7 @@
 // run meanwhile. Return codes as Kamailio's: the HTTP status of the response, -1
 // when there is none (the log says why, $curlerror has cURL's words for it).
 import type { RequestContext } from "../context.ts";
+import { L_ERR } from "../log.ts";
 import { callState, connect, httpClientSettings, perform, queryCall, settle, type Call } from "../modules/http-client.ts";
 import type { Compiled, FunctionSpec } from "./function-spec.ts";
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
@@ -32,10 +33,10 @@ function declaredConnection(args: Compiled[], pos: Pos, fname: string): void {
 }
 
 /** Run a query function's call and store its result, as w_http_query_script does. */
-async function runQuery(x: Exec, pos: Pos, dst: CfgPv, call: Call): Promise<number> {
+async function runQuery(x: Exec, dst: CfgPv, call: Call): Promise<number> {
   const ctx = x.ctx;
   if (call.url === "") {
-    runtimeError(ctx, pos, `${call.what}: the URL is empty`);
+    ctx.logger.log(L_ERR, `${call.what}: the URL is empty`, "<script>");
     return -1;
   }
   const { code, result } = settle(ctx, ctx.logger, call, await perform(call, ctx.signal));
@@ -56,7 +57,7 @@ export const HTTP_CLIENT_FUNCTIONS: Record<string, FunctionSpec> = {
       const n = args.length;
       const body = n > 2 ? text(args[1], x.ctx) : "";
       const hdrs = n > 3 ? text(args[2], x.ctx) : "";
-      return runQuery(x, pos, pvOf(args[n - 1]), queryCall(at(pos, "http_client_query"), body === "" ? "GET" : "POST", text(args[0], x.ctx), body, hdrs));
+      return runQuery(x, pvOf(args[n - 1]), queryCall(at(pos, "http_client_query"), body === "" ? "GET" : "POST", text(args[0], x.ctx), body, hdrs));
     },
   },
   http_client_get: {
@@ -65,7 +66,7 @@ export const HTTP_CLIENT_FUNCTIONS: Record<string, FunctionSpec> = {
     forms: [["fmt", "fmt", "fmt", "pvname"]],
     async: true,
     fixup: (args, _raw, pos) => writableResult(args, pos, "http_client_get"),
-    run: (x, args, pos) => runQuery(x, pos, pvOf(args[3]), queryCall(at(pos, "http_client_get"), "GET", text(args[0], x.ctx), text(args[1], x.ctx), text(args[2], x.ctx))),
+    run: (x, args, pos) => runQuery(x, pvOf(args[3]), queryCall(at(pos, "http_client_get"), "GET", text(args[0], x.ctx), text(args[1], x.ctx), text(args[2], x.ctx))),
   },
   http_client_request: {
     module: "http_client",
@@ -76,7 +77,7 @@ export const HTTP_CLIENT_FUNCTIONS: Record<string, FunctionSpec> = {
     run(x, args, pos) {
       const method = text(args[0], x.ctx);
       if (method === "") return (runtimeError(x.ctx, pos, "http_client_request: the method is empty"), -1);
-      return runQuery(x, pos, pvOf(args[4]), queryCall(at(pos, "http_client_request"), method, text(args[1], x.ctx), text(args[2], x.ctx), text(args[3], x.ctx)));
+      return runQuery(x, pvOf(args[4]), queryCall(at(pos, "http_client_request"), method, text(args[1], x.ctx), text(args[2], x.ctx), text(args[3], x.ctx)));
     },
   },
   http_client_request_v2pk: {

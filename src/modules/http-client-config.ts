@@ -211,7 +211,9 @@ function declareConnection(settings: HttpClientSettings, spec: string): void {
     conn.username = colon < 0 ? userinfo : userinfo.slice(0, colon);
     if (colon >= 0) conn.password = userinfo.slice(colon + 1);
   }
+  conn.base = conn.base.trim();
   if (conn.base === "") throw new Error(`httpcon "${name}": no host after "${schemaText}://"`);
+  if (!URL.canParse(`${schema}://${conn.base}`)) throw new Error(`httpcon "${name}": "${schema}://${conn.base}" is not a valid URL`);
   for (const param of (params ?? "").split(";")) {
     if (param.trim() === "") continue;
     const eq = param.indexOf("=");
