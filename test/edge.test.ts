@@ -340,7 +340,7 @@ describe("edge: on workerd (Cloudflare Workers runtime)", () => {
       const r = await get("/", { "X-Fixture": "http", ...headers });
       assert.equal(r.responses[0]?.status, 200, JSON.stringify(args));
       const f = fields(r.responses[0].body);
-      return { ...f, result: JSON.parse(f.result) as string };
+      return Object.assign(f, { result: JSON.parse(f.result) as string });
     };
 
     it("queries the upstream: the status and the first line (query_result 1), the headers given", async () => {
