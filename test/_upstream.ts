@@ -1,7 +1,7 @@
 // The upstream HTTP service the http_client tests call: a node:http server on a
 // loopback port, started by the test itself, with one behaviour per path (fast,
-// slow, failing, redirecting, big, echoing), and what it saw recorded so a test can
-// check what reached it (or that nothing did).
+// slow, failing, redirecting, big, echoing; and the CRM of examples/webhook.*), and
+// what it saw recorded so a test can check what reached it (or that nothing did).
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
@@ -72,6 +72,17 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, up: Upstrea
   } else if (path.startsWith("/bytes/")) {
     res.writeHead(200, { "Content-Type": "text/plain" });
     res.end("a".repeat(num));
+  } else if (path === "/crm/lookup") {
+    // examples/webhook.*: a CRM that knows one caller, does not know another, fails for a third
+    const caller = url.searchParams.get("caller");
+    const known: Record<string, [number, unknown]> = {
+      "+441234567890": [200, { customer: "ACME Corp", tier: "gold" }],
+      "+15550000000": [404, { error: "unknown caller" }],
+      "+19990000000": [503, { error: "maintenance" }],
+    };
+    const [status, answer] = caller !== null && Object.hasOwn(known, caller) ? known[caller] : [404, { error: "unknown caller" }];
+    res.writeHead(status, { "Content-Type": "application/json" });
+    res.end(JSON.stringify(answer));
   } else if (path === "/reset") {
     req.socket.destroy();
   } else {
