@@ -12,6 +12,7 @@ import { compileCfg, CfgSyntaxError } from "../src/cfg/index.ts";
 import { HTTP_CLIENT_FUNCTIONS } from "../src/cfg/http-client.ts";
 import type { Compiled } from "../src/cfg/function-spec.ts";
 import type { Exec } from "../src/cfg/runtime.ts";
+import type { Arg } from "../src/cfg/syntax-tree.ts";
 import { RequestContext } from "../src/context.ts";
 import { Logger } from "../src/log.ts";
 import { lookupPv } from "../src/pv.ts";
@@ -193,8 +194,11 @@ describe("http_client: the cfg functions in-process against a loopback upstream"
     return { spec: name, get: (c) => p.get(c), set: (c, v) => p.set!(c, v) };
   };
   const pos = { file: "/t/run.cfg", line: 9, col: 3 };
+  /** the argument as written in the cfg, compiled as the cfg compiler would (a format here) */
+  const written = (v: string): Arg => ({ k: "str", v, pos });
   const run = async (fname: string, ctx: RequestContext, ...args: Compiled[]) => {
     const x: Exec = { ctx, flags: 0, ret: 1, depth: 0, maxWhile: 100 };
+    HTTP_CLIENT_FUNCTIONS[fname].fixup?.(args, args.map((a) => (typeof a === "function" ? written(String(a(ctx))) : written((a as { spec: string }).spec))), pos);
     const r = HTTP_CLIENT_FUNCTIONS[fname].run(x, args, pos, { routes: new Map(), dynamicRoutes: false });
     assert.ok(r instanceof Promise || fname === "http_get_redirect" || fname === "http_client_response_headers_set", `${fname} returns a promise`);
     return r;
@@ -211,6 +215,20 @@ describe("http_client: the cfg functions in-process against a loopback upstream"
     const [post, get] = up.seen.slice(n);
     assert.deepEqual([post.method, post.body, get.method], ["POST", "a=1", "GET"], "an empty post means GET");
     assert.equal(value(ctx, "$httprhdr(X-Upstream)"), "echo");
+  });
+
+  it("header lines: the line breaks written in the argument split it; a variable holding one is refused", async () => {
+    const ctx = ctxOf();
+    const v = lookupPv("$var(hv)") as Exclude<ReturnType<typeof lookupPv>, Error>;
+    const n = up.seen.length;
+    v.set!(ctx, "fine");
+    assert.equal(await run("http_client_query", ctx, text(`${up.base}/echo`), text("x"), text("X-A: $var(hv)\r\nX-B: 2"), pv("$var(q5)")), 200);
+    assert.deepEqual(up.seen[n].headers.filter(([k]) => /^x-[ab]$/i.test(k)), [["X-A", "fine"], ["X-B", "2"]]);
+    v.set!(ctx, "fine\r\nX-Injected: yes");
+    assert.equal(await run("http_client_query", ctx, text(`${up.base}/echo`), text("x"), text("X-A: $var(hv)\r\nX-B: 2"), pv("$var(q5)")), -1);
+    assert.equal(value(ctx, "$var(q5)"), "");
+    assert.equal(up.seen.length, n + 1, "the refused call sent nothing");
+    assert.ok(logs.some((l) => l.includes("/t/run.cfg:9: http_client_query: the value of $var(hv) in the header lines holds a line break (CR or LF): refused")), logs.join("\n"));
   });
 
   it("an empty URL is -1 with the file and line, before anything is sent", async () => {

@@ -7,8 +7,10 @@ import type { RequestContext } from "../context.ts";
 import { L_ERR } from "../log.ts";
 import { callState, connect, httpClientSettings, perform, queryCall, settle, type Call } from "../modules/http-client.ts";
 import type { Compiled, FunctionSpec } from "./function-spec.ts";
-import { CfgSyntaxError, type Pos } from "./lexer.ts";
-import type { CfgPv } from "./pvs.ts";
+import { CfgSyntaxError, pvLength, type Pos } from "./lexer.ts";
+import { compilePv, type CfgPv } from "./pvs.ts";
+import type { Arg } from "./syntax-tree.ts";
+import { printValue } from "./values.ts";
 import { runtimeError, where, type Exec } from "./runtime.ts";
 import { toInt } from "./values.ts";
 
@@ -32,9 +34,58 @@ function declaredConnection(args: Compiled[], pos: Pos, fname: string): void {
   writableResult(args, pos, fname);
 }
 
+/** Why a header argument cannot be sent, found before the call. */
+class Refused {
+  constructor(readonly why: string) {}
+}
+
+/** The hdrs argument: a formatted string whose line breaks must be written in the
+ * cfg itself. A variable's value holding CR or LF (a request header, the body ...)
+ * is refused, so request data can never add a header line; cURL would send it. */
+function compileHeaderLines(a: Arg): (ctx: RequestContext) => string | Refused {
+  const text = a.k === "num" ? String(a.num) : a.v;
+  const parts: (string | CfgPv)[] = [];
+  for (let i = 0, lit = ""; i <= text.length; ) {
+    const n = i < text.length && text[i] === "$" ? pvLength(text, i) : 0;
+    if (n > 0 || i === text.length) {
+      if (lit) parts.push(lit);
+      lit = "";
+      if (i === text.length) break;
+      parts.push(compilePv(text.slice(i, i + n), { ...a.pos, col: a.pos.col + i + 1 }));
+      i += n;
+    } else lit += text[i++];
+  }
+  return (ctx) => {
+    let out = "";
+    for (const p of parts) {
+      if (typeof p === "string") out += p;
+      else {
+        const v = printValue(p.get(ctx));
+        if (/[\r\n]/.test(v)) return new Refused(`the value of ${p.spec} in the header lines holds a line break (CR or LF): refused, it would add a header line (write the line breaks in the argument itself)`);
+        out += v;
+      }
+    }
+    return out;
+  };
+}
+
+/** Fixup of a function whose argument `at` is header lines (and whose last is the result). */
+const headerLinesAt = (fname: string, at: number) => (args: Compiled[], raw: Arg[], pos: Pos) => {
+  writableResult(args, pos, fname);
+  if (args.length > at + 1) args[at] = compileHeaderLines(raw[at]);
+};
+
+/** Header lines as compiled by compileHeaderLines, or "" when the form has none. */
+const hdrsOf = (args: Compiled[], at: number, ctx: RequestContext): string | Refused => (args.length > at + 1 ? (args[at] as (ctx: RequestContext) => string | Refused)(ctx) : "");
+
 /** Run a query function's call and store its result, as w_http_query_script does. */
-async function runQuery(x: Exec, dst: CfgPv, call: Call): Promise<number> {
+async function runQuery(x: Exec, dst: CfgPv, call: Call | Refused): Promise<number> {
   const ctx = x.ctx;
+  if (call instanceof Refused) {
+    ctx.logger.log(L_ERR, call.why, "<script>");
+    dst.set!(ctx, "");
+    return -1;
+  }
   if (call.url === "") {
     ctx.logger.log(L_ERR, `${call.what}: the URL is empty`, "<script>");
     return -1;
@@ -45,6 +96,7 @@ async function runQuery(x: Exec, dst: CfgPv, call: Call): Promise<number> {
 }
 
 const at = (pos: Pos, fname: string) => `${where(pos)}: ${fname}`;
+const refusal = (what: string, r: Refused) => new Refused(`${what}: ${r.why}`);
 
 export const HTTP_CLIENT_FUNCTIONS: Record<string, FunctionSpec> = {
   http_client_query: {
@@ -52,12 +104,13 @@ export const HTTP_CLIENT_FUNCTIONS: Record<string, FunctionSpec> = {
     doc: 'http_client_query(url, [post], [hdrs], "$var(result)"): GET, or POST when post is not empty; hdrs are "Name: value" lines (CRLF between). The body of a 2xx-4xx answer (its first line while query_result is 1) goes to the result. Returns the HTTP status, or -1 (and an error log, $curlerror) when there is no response',
     forms: [["fmt", "pvname"], ["fmt", "fmt", "pvname"], ["fmt", "fmt", "fmt", "pvname"]],
     async: true,
-    fixup: (args, _raw, pos) => writableResult(args, pos, "http_client_query"),
+    fixup: headerLinesAt("http_client_query", 2),
     run(x, args, pos) {
       const n = args.length;
       const body = n > 2 ? text(args[1], x.ctx) : "";
-      const hdrs = n > 3 ? text(args[2], x.ctx) : "";
-      return runQuery(x, pvOf(args[n - 1]), queryCall(at(pos, "http_client_query"), body === "" ? "GET" : "POST", text(args[0], x.ctx), body, hdrs));
+      const what = at(pos, "http_client_query");
+      const hdrs = hdrsOf(args, 2, x.ctx);
+      return runQuery(x, pvOf(args[n - 1]), hdrs instanceof Refused ? refusal(what, hdrs) : queryCall(what, body === "" ? "GET" : "POST", text(args[0], x.ctx), body, hdrs));
     },
   },
   http_client_get: {
@@ -65,19 +118,25 @@ export const HTTP_CLIENT_FUNCTIONS: Record<string, FunctionSpec> = {
     doc: 'http_client_get(url, body, hdrs, "$var(result)"): GET (a non-empty body is refused: fetch sends none with GET); as http_client_query otherwise',
     forms: [["fmt", "fmt", "fmt", "pvname"]],
     async: true,
-    fixup: (args, _raw, pos) => writableResult(args, pos, "http_client_get"),
-    run: (x, args, pos) => runQuery(x, pvOf(args[3]), queryCall(at(pos, "http_client_get"), "GET", text(args[0], x.ctx), text(args[1], x.ctx), text(args[2], x.ctx))),
+    fixup: headerLinesAt("http_client_get", 2),
+    run(x, args, pos) {
+      const what = at(pos, "http_client_get");
+      const hdrs = hdrsOf(args, 2, x.ctx);
+      return runQuery(x, pvOf(args[3]), hdrs instanceof Refused ? refusal(what, hdrs) : queryCall(what, "GET", text(args[0], x.ctx), text(args[1], x.ctx), hdrs));
+    },
   },
   http_client_request: {
     module: "http_client",
     doc: 'http_client_request(method, url, body, hdrs, "$var(result)"): any method (a token; not CONNECT, TRACE, TRACK; no body with GET or HEAD); as http_client_query otherwise',
     forms: [["fmt", "fmt", "fmt", "fmt", "pvname"]],
     async: true,
-    fixup: (args, _raw, pos) => writableResult(args, pos, "http_client_request"),
+    fixup: headerLinesAt("http_client_request", 3),
     run(x, args, pos) {
       const method = text(args[0], x.ctx);
       if (method === "") return (runtimeError(x.ctx, pos, "http_client_request: the method is empty"), -1);
-      return runQuery(x, pvOf(args[4]), queryCall(at(pos, "http_client_request"), method, text(args[1], x.ctx), text(args[2], x.ctx), text(args[3], x.ctx)));
+      const what = at(pos, "http_client_request");
+      const hdrs = hdrsOf(args, 3, x.ctx);
+      return runQuery(x, pvOf(args[4]), hdrs instanceof Refused ? refusal(what, hdrs) : queryCall(what, method, text(args[1], x.ctx), text(args[2], x.ctx), hdrs));
     },
   },
   http_client_request_v2pk: {
