@@ -18,7 +18,7 @@ import { Logger } from "../src/log.ts";
 import { lookupPv } from "../src/pv.ts";
 import { fieldValueProblem } from "../src/reply.ts";
 import { classifyBodyError, classifyFetchError, curlErrorText } from "../src/modules/curl-errors.ts";
-import { httpClientSettings, parseHeaderLines } from "../src/modules/http-client.ts";
+import { httpClientSettings, parseHeaderLines, perform, queryCall } from "../src/modules/http-client.ts";
 import { startUpstream, type Upstream } from "./_upstream.ts";
 
 const SEED = Number(process.env.MHTTPD_FC_SEED ?? Date.now() % 2 ** 31);
@@ -229,6 +229,30 @@ describe("http_client: the cfg functions in-process against a loopback upstream"
     assert.equal(value(ctx, "$var(q5)"), "");
     assert.equal(up.seen.length, n + 1, "the refused call sent nothing");
     assert.ok(logs.some((l) => l.includes("/t/run.cfg:9: http_client_query: the value of $var(hv) in the header lines holds a line break (CR or LF): refused")), logs.join("\n"));
+  });
+
+  it("whatever the method, path, header lines and body: an answer or a cURL code, and only clean fields on the wire", async () => {
+    const anyText = fc.string({ unit: fc.constantFrom("a", "Z", "/", "%", "?", "#", " ", ":", "\r", "\n", "\0", "\t", "é", "\u{1F600}", "\\", "@", ".."), maxLength: 24 });
+    const method = fc.oneof(fc.constantFrom("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "CONNECT", "TRACE", "get"), anyText);
+    await fc.assert(
+      fc.asyncProperty(method, anyText, anyText, anyText, async (m, path, hdrs, body) => {
+        const before = up.seen.length;
+        const call = { ...queryCall("prop", m, `${up.base}/echo${path}`, body, hdrs), timeoutMs: 2000 };
+        const out = await perform(call, undefined);
+        if ("code" in out) {
+          assert.ok(out.code > 0 && out.code < 100, `a cURL code: ${out.code}`);
+          return;
+        }
+        assert.ok(out.status >= 200 && out.status < 600, `a status: ${out.status}`);
+        for (const seen of up.seen.slice(before)) {
+          for (const [name, value] of seen.headers) {
+            assert.match(name, TOKEN);
+            assert.doesNotMatch(value, /[\r\n\0]/);
+          }
+        }
+      }),
+      { seed: SEED, numRuns: 150 },
+    );
   });
 
   it("an empty URL is -1 with the file and line, before anything is sent", async () => {
