@@ -274,8 +274,10 @@ describe("http_client: the cfg functions in-process against a loopback upstream"
     const n = up.seen.length;
     assert.equal(await run("http_connect", ctx, text("up"), text("/echo"), text("application/json"), text("{}"), pv("$var(c2)")), 200);
     assert.deepEqual([up.seen[n].method, up.seen[n].url, up.seen[n].body], ["POST", "/echo", "{}"]);
+    assert.equal(await run("http_connect", ctx, text("up"), text("/echo"), text("application/json"), text(""), pv("$var(c4)")), 200);
+    assert.equal(up.seen.at(-1)!.method, "GET", "empty data is a GET, as in Kamailio");
     assert.equal(await run("http_connect", ctx, text("slash"), text("echo"), pv("$var(c3)")), 404);
-    assert.equal(up.seen[n + 1].url, "//echo", "joined as Kamailio joins them: a base ending in / gets another before a url without one");
+    assert.equal(up.seen.at(-1)!.url, "//echo", "joined as Kamailio joins them: a base ending in / gets another before a url without one");
   });
 
   it("http_client_response_headers_set(0) forgets the stored headers for the rest of the request", async () => {

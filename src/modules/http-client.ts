@@ -311,7 +311,8 @@ function connectionCall(what: string, c: HttpConnection, path: string, post: { c
   const url = `${c.schema}://${auth}${c.base}${path === "" ? "" : `${path.startsWith("/") ? "" : "/"}${path}`}`;
   return {
     what,
-    method: post ? "POST" : "GET",
+    // empty data is no data: a GET, as curl_con_query_url_f does
+    method: post && post.data !== "" ? "POST" : "GET",
     url,
     body: post?.data ?? "",
     hdrs: "",
