@@ -28,15 +28,6 @@ const bindings = (env: unknown) => env as HttpBindings;
  * this header, so one object serves every request. */
 const SENT = new Response(null, { headers: { "x-hono-already-sent": "1" } });
 
-/** a header value holds a character U+0080-U+00FF (all others were refused) */
-function hasObsText(headers: Record<string, string | string[]>): boolean {
-  for (const name in headers) {
-    const v = headers[name];
-    if (typeof v === "string" ? OBS_TEXT.test(v) : v.some((x) => OBS_TEXT.test(x))) return true;
-  }
-  return false;
-}
-const OBS_TEXT = /[\x80-\xff]/;
 
 /** node:http through @hono/node-server, as the core asks of a runtime (src/adapter.ts). */
 export class NodeAdapter implements ServerAdapter {
@@ -104,7 +95,7 @@ export class NodeAdapter implements ServerAdapter {
     // node:http writes a head and a string body together in the body's encoding,
     // UTF-8: obs-text (U+0080-U+00FF) in a header must go out as its one byte, as
     // Bun and Deno send it, so such a body goes as bytes and the head as latin1
-    out.end(typeof body === "string" && hasObsText(headers) ? Buffer.from(body) : (body ?? undefined));
+    out.end(typeof body === "string" && outgoing.obsText ? Buffer.from(body) : (body ?? undefined));
     return SENT;
   }
 
@@ -183,7 +174,8 @@ function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?:
     ...(tls && { createServer: createHttpsServer }),
     serverOptions: {
       ...(tls && { cert: tls.cert, key: tls.key }),
-      maxHeaderSize: params.max_header_size, // larger head: 431 and close
+      // larger head: 431 and close; not set: node:http's own (16 KiB, or --max-http-header-size)
+      ...(params.max_header_size > 0 && { maxHeaderSize: params.max_header_size }),
       // a repeated header is seen joined ("a, b"), as the Fetch API shows it on Bun
       // and Deno; node:http would keep the first of some (Host, Authorization, ...),
       // so a doubled Host would pass here and get 400 there (RFC 9112 §3.2)

@@ -12,9 +12,19 @@
 // turn, and the ratio is given as the geometric mean over slices with its 95 %
 // interval. Plain Node ESM, no dependency; needs Debian's wrk.
 //
-//   node bench/interleave.mjs [--workload hello50] [--slices 20] [--slice 2] [--settle 1] [--warmup 3] SERVER...
+//   node bench/interleave.mjs [--workload hello50] [--slices 20] [--slice 2] [--settle 1] [--warmup 3]
+//                             [--starts 1] [--target 0.95] SERVER...
 //
-// SERVER is runtime:variant (variants: bare, hono, mhttpd, mhttpd-cfg), then
+// --starts N: every server is started N times, the turns divided among the starts
+// and pooled (a Node process's speed is fixed when it starts: one start is one
+// draw). --target X: a verdict per server against the first: met when the
+// geometric mean of its per-turn ratios reaches X and the lower end of the 95 %
+// interval is within 0.05 of it; not met otherwise. The table also gives p99
+// latency as a ratio to the first server's (per turn, pooled the same way) and
+// each server's peak RSS.
+//
+// SERVER is runtime:variant (variants: bare, hono, mhttpd, mhttpd-cfg; and the
+// anchors c:mhd, the C engine, and node:floor, @hono/node-server alone), then
 // optionally mhttpd's own arguments, in one shell word:
 //   node bench/interleave.mjs --workload hello50 deno:bare deno:hono deno:mhttpd "deno:mhttpd --max-header-size 64k"
 // An mhttpd variant may name another source tree with @DIR (a checkout of another
@@ -22,7 +32,7 @@
 // of a change, side by side:
 //   node bench/interleave.mjs bun:bare bun:mhttpd@/tmp/before bun:mhttpd
 import os from "node:os";
-import { ALL_RUNTIMES, ALL_VARIANTS, WORKLOADS, cpuSeconds, have, median, parseWrk, ratioInterval, startServer, wrk } from "./lib.mjs";
+import { ALL_RUNTIMES, ALL_VARIANTS, ANCHORS, WORKLOADS, cpuSeconds, have, median, parseWrk, procStatus, ratioInterval, startServer, wrk } from "./lib.mjs";
 
 function usage(msg) {
   if (msg) console.error(`interleave: ${msg}`);
@@ -30,7 +40,7 @@ function usage(msg) {
   process.exit(2);
 }
 
-const o = { workload: "hello50", slices: 20, slice: 2, settle: 1, warmup: 3, servers: [] };
+const o = { workload: "hello50", slices: 20, slice: 2, settle: 1, warmup: 3, starts: 1, target: undefined, servers: [] };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -44,12 +54,16 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === "--slice") o.slice = num();
   else if (a === "--warmup") o.warmup = num();
   else if (a === "--settle") o.settle = Number(argv[++i]) || 0;
+  else if (a === "--starts") o.starts = Math.round(num());
+  else if (a === "--target") o.target = num();
   else if (a.startsWith("--")) usage(`unknown option ${a}`);
   else {
     const [spec, ...extra] = a.trim().split(/\s+/);
     const [kind, root] = spec.split("@");
     const [runtime, variant] = kind.split(":");
-    if (!ALL_RUNTIMES.includes(runtime) || !ALL_VARIANTS.includes(variant)) usage(`${spec}: expected runtime:variant, runtime one of ${ALL_RUNTIMES}, variant one of ${ALL_VARIANTS}`);
+    if (!ANCHORS.includes(kind) && (!ALL_RUNTIMES.includes(runtime) || !ALL_VARIANTS.includes(variant))) {
+      usage(`${spec}: expected runtime:variant, runtime one of ${ALL_RUNTIMES}, variant one of ${ALL_VARIANTS}, or one of ${ANCHORS}`);
+    }
     if ((extra.length > 0 || root) && !variant.startsWith("mhttpd")) usage(`${a}: only mhttpd takes arguments or another tree`);
     o.servers.push({ label: a.trim(), runtime, variant, extra, root });
   }
@@ -64,18 +78,28 @@ if (!have("wrk")) {
 const pin = (os.availableParallelism?.() ?? os.cpus().length) >= 2 && have("taskset");
 
 const started = [];
-const stopAll = () => Promise.all(started.map((s) => s.stop()));
+const stopAll = () => Promise.all(started.splice(0).map((s) => s.stop()));
 process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
-try {
+for (const s of o.servers) Object.assign(s, { rps: [], p99: [], requests: 0, cpu: 0, hwmKiB: 0 });
+/** start every server, warm each up */
+async function startAll() {
   for (const s of o.servers) {
     const server = await startServer(s.runtime, s.variant, wl.server, pin, 30000, false, s.extra, s.root);
     if (!server.ok) throw new Error(`${s.label} did not start: ${server.out.trim().slice(-400)}`);
     started.push(server);
-    Object.assign(s, { server, rps: [], requests: 0, cpu: 0 });
+    s.server = server;
   }
   for (const s of o.servers) await wrk(s.server.port, wl, o.warmup, pin);
-  console.error(`interleave: ${o.workload}, ${o.slices} turns of ${o.settle} s settling + ${o.slice} s measured per server, ${o.servers.length} servers${pin ? ", pinned" : ""}`);
+}
+try {
+  console.error(`interleave: ${o.workload}, ${o.slices} turns of ${o.settle} s settling + ${o.slice} s measured per server, ${o.servers.length} servers, ${o.starts} start(s) each${pin ? ", pinned" : ""}`);
   for (let turn = 0; turn < o.slices; turn++) {
+    // a new start for every server at the beginning of each share of the turns
+    if (turn % Math.ceil(o.slices / o.starts) === 0) {
+      for (const s of o.servers) if (s.server) s.hwmKiB = Math.max(s.hwmKiB, procStatus(s.server.pid).hwmKiB ?? 0);
+      await stopAll();
+      await startAll();
+    }
     // rotate who goes first, so no server always follows the same one
     for (let k = 0; k < o.servers.length; k++) {
       const s = o.servers[(k + turn) % o.servers.length];
@@ -85,20 +109,25 @@ try {
       s.cpu += cpuSeconds(s.server.pid) - cpu0;
       s.requests += w.requests ?? 0;
       s.rps[turn] = w.rps;
+      s.p99[turn] = w.p99ms;
     }
   }
+  for (const s of o.servers) s.hwmKiB = Math.max(s.hwmKiB, procStatus(s.server.pid).hwmKiB ?? 0);
 } finally {
   await stopAll();
 }
 
 const ref = o.servers[0];
+const show = (i) => (i ? `${i.mean.toFixed(2)} [${i.low.toFixed(2)}–${i.high.toFixed(2)}]` : "1");
+const perTurn = (s, key) => s[key].map((v, turn) => v / ref[key][turn]).filter((x) => Number.isFinite(x) && x > 0);
 const L = [];
-L.push(`| server (${o.workload}) | median req/s | × ${ref.label} [95 % interval] | CPU µs per request |`);
-L.push("| --- | ---: | --- | ---: |");
+L.push(`| server (${o.workload}) | median req/s | req/s × ${ref.label} [95 % interval] |${o.target ? ` ≥ ${o.target}? |` : ""} p99 × ${ref.label} | peak RSS MiB | CPU µs per request |`);
+L.push(`| --- | ---: | --- |${o.target ? " --- |" : ""} --- | ---: | ---: |`);
 for (const s of o.servers) {
-  const ratios = s.rps.map((r, turn) => r / ref.rps[turn]).filter((x) => Number.isFinite(x) && x > 0);
-  const i = s === ref ? null : ratioInterval(ratios);
+  const i = s === ref ? null : ratioInterval(perTurn(s, "rps"));
+  const p = s === ref ? null : ratioInterval(perTurn(s, "p99"));
+  const verdict = !o.target ? "" : s === ref ? " |" : i.mean >= o.target && i.low >= o.target - 0.05 ? " ✅ met |" : " ❌ not met |";
   const us = s.requests > 0 ? (s.cpu / s.requests) * 1e6 : null;
-  L.push(`| ${s.label} | ${Math.round(median(s.rps))} | ${i ? `${i.mean.toFixed(2)} [${i.low.toFixed(2)}–${i.high.toFixed(2)}]` : "1"} | ${us === null ? "–" : us.toFixed(1)} |`);
+  L.push(`| ${s.label} | ${Math.round(median(s.rps))} | ${show(i)} |${verdict} ${show(p)} | ${(s.hwmKiB / 1024).toFixed(1)} | ${us === null ? "–" : us.toFixed(1)} |`);
 }
 console.log(L.join("\n"));

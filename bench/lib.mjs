@@ -2,8 +2,9 @@
 // benchmark and how they are started, the workloads, wrk and its output.
 // Plain Node ESM, no dependency.
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -19,6 +20,10 @@ export const WORKLOADS = {
   headers50: { server: "headers", connections: 50, script: "headers.lua", what: "GET, route reads 3 headers + client IP, 50 connections" },
 };
 export const ALL_VARIANTS = ["bare", "hono", "mhttpd", "mhttpd-cfg"];
+/** anchors of bench/interleave.mjs beside those: the C engine (c:mhd, libmicrohttpd
+ * as Kamailio's module starts it) and the listener mhttpd runs on under Node
+ * (node:floor, @hono/node-server with a do-nothing handler) */
+export const ANCHORS = ["c:mhd", "node:floor"];
 /** the same bare server again: the A/A control (--control) */
 export const CONTROL = "bare-again";
 
@@ -48,6 +53,10 @@ export function serverCommand(runtime, variant, workload, port, root = ROOT) {
     : runtime === "deno" ? [...deno, path.join(root, "adapters/deno.ts"), route(ext), ...listen]
     : [...node, path.join(root, "dist/node.mjs"), route(ext), ...listen]; // built at start (scripts/build-node.mjs)
   switch (variant) {
+    case "mhd":
+      return [mhdBinary(), String(port), workload];
+    case "floor":
+      return [...node, srv("floor-node.mjs"), String(port), workload];
     case "bare":
     case CONTROL:
       return runtime === "bun" ? [...bun, srv("bare-bun.ts"), String(port), workload]
@@ -63,6 +72,18 @@ export function serverCommand(runtime, variant, workload, port, root = ROOT) {
       return mhttpd("cfg");
   }
   throw new Error(variant);
+}
+
+/** bench/servers/mhd.c built once per machine into the temporary directory
+ * (Debian's libmicrohttpd-dev and cc; nothing built is kept in the repository) */
+export function mhdBinary() {
+  const out = path.join(os.tmpdir(), "mhttpd-bench-mhd");
+  const src = path.join(BENCH, "servers", "mhd.c");
+  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
+    const r = spawnSync("cc", ["-O2", "-o", out, src, "-lmicrohttpd"], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`cannot build ${src} (apt-get install libmicrohttpd-dev): ${r.stderr}`);
+  }
+  return out;
 }
 
 export function freePort() {

@@ -19,7 +19,7 @@ function paramsTable(): string {
   const rows = PARAM_NAMES.map((name) => {
     const p = PARAMS[name];
     const d = p.default as unknown;
-    const dflt = d === undefined || d === "" ? '""' : Array.isArray(d) ? (d.length ? JSON.stringify(d) : "(none)") : String(d);
+    const dflt = p.defaultText ?? (d === undefined || d === "" ? '""' : Array.isArray(d) ? (d.length ? JSON.stringify(d) : "(none)") : String(d));
     return `| \`${name}\` | ${p.type} | ${cell(dflt)} | \`${flagName(name)}\`, \`${envName(name)}\` | ${cell(p.doc)} Allowed: ${cell(p.allowed)}. |`;
   });
   return ["| parameter | cfg type | default | flag, environment | meaning |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");

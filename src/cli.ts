@@ -200,7 +200,7 @@ export function usage(): string {
     const p = PARAMS[name];
     const flag = `${flagName(name)} ${p.type === "int" ? "N" : "VALUE"}`;
     lines.push(`  ${flag.padEnd(28)} ${p.doc}`);
-    lines.push(`  ${"".padEnd(28)} allowed: ${p.allowed}; default: ${JSON.stringify(p.default)}`);
+    lines.push(`  ${"".padEnd(28)} allowed: ${p.allowed}; default: ${p.defaultText ?? JSON.stringify(p.default)}`);
   }
   lines.push(
     "Kamailio's options:",

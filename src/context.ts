@@ -27,6 +27,8 @@ export class RequestContext {
   reply: Reply | undefined = undefined;
   /** headers added by mhttpd_reply_header, sent with the reply */
   replyHeaders: [string, string][] | undefined = undefined;
+  /** an added header's value holds obs-text (src/reply.ts) */
+  replyObsText = false;
   /** drop: close the connection without a response */
   dropped = false;
   #path: string | undefined;

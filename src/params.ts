@@ -22,6 +22,8 @@ export interface ParamSpec<T> {
   allowed: string;
   doc: string;
   default: T;
+  /** how --help and the README say the default, where the value alone would not */
+  defaultText?: string;
   /** the value may be given more than once; the values are collected */
   repeatable?: boolean;
   schema: v.GenericSchema<unknown, T>;
@@ -231,12 +233,12 @@ export const PARAMS: ParamTable = {
     1024 * 1024 * 1024,
     "Largest request body; a larger one (announced or chunked) gets 413 and the route never runs.",
   ),
-  max_header_size: sizeParam(
-    "max_header_size",
-    16 * 1024,
-    1024 * 1024,
-    "Largest request head (request line and headers); a larger one gets 431.",
-  ),
+  max_header_size: spec<number>({
+    ...sizeParam("max_header_size", 0, 1024 * 1024, "Largest request head (request line and headers); a larger one gets 431. Unset: the runtime's own limit."),
+    // 0 = not set: the runtime refuses large heads itself, and no head is measured
+    // per request (docs/limits-and-security.md says each runtime's limit)
+    defaultText: "the runtime's: Bun 16 KiB (431), Deno 64 KiB (400), Node 16 KiB (431)",
+  }),
   header_timeout: timeParam("header_timeout", 10, "Seconds a client has to send a complete request head; then the connection is closed."),
   body_timeout: timeParam("body_timeout", 30, "Seconds a request body may stop arriving; then 408 and the connection is closed."),
   idle_timeout: timeParam("idle_timeout", 60, "Seconds an idle keep-alive connection is kept open.", 1),

@@ -49,12 +49,18 @@ export interface Reply {
   ctype: string;
   /** null for 204 and 304 */
   body: string | Uint8Array | ArrayBuffer | null;
+  /** the content type or an added header holds obs-text (U+0080-U+00FF), which
+   * goes on the wire as single bytes: an adapter that writes heads itself must
+   * write this one as latin1 (known when the values are checked, not scanned again) */
+  obsText?: boolean;
 }
 
 /** The last reason and content type that passed the checks: a route answers with
  * the same literals every time, and comparing one string is cheaper than a regex. */
 let checkedReason = "OK";
 let checkedType = "text/plain";
+let checkedTypeObs = false;
+const OBS_TEXT = /[\x80-\xff]/;
 
 /** The reply, or why it is refused. */
 export function buildReply(code: unknown, reason: unknown, ctype: unknown, body: unknown): Reply | string {
@@ -79,13 +85,14 @@ export function buildReply(code: unknown, reason: unknown, ctype: unknown, body:
     const problem = fieldValueProblem(type);
     if (problem) return `invalid content type parameter: ${problem}`;
     checkedType = type;
+    checkedTypeObs = OBS_TEXT.test(type);
   }
 
   let payload: Reply["body"];
   if (status === 204 || status === 304) payload = null;
   else if (typeof body === "string" || body instanceof Uint8Array || body instanceof ArrayBuffer) payload = body;
   else payload = body == null ? "" : String(body);
-  return { status, ctype: type, body: payload };
+  return checkedTypeObs ? { status, ctype: type, body: payload, obsText: true } : { status, ctype: type, body: payload };
 }
 
 /** The microhttpd functions, one implementation for KEMI (src/ksr.ts) and the cfg
@@ -94,6 +101,8 @@ export function buildReply(code: unknown, reason: unknown, ctype: unknown, body:
 export interface ReplyTarget {
   reply: Reply | undefined;
   replyHeaders: [string, string][] | undefined;
+  /** an added header's value holds obs-text (see Reply.obsText) */
+  replyObsText: boolean;
   /** route_timeout passed: the client already got 503 */
   timedOut: boolean;
 }
@@ -111,7 +120,9 @@ export function queueReplyHeader(ctx: ReplyTarget, name: unknown, value: unknown
   if (ctx.timedOut) return "the request passed route_timeout and was answered 503; header refused";
   const error = checkReplyHeader(name, value);
   if (error) return error;
-  (ctx.replyHeaders ??= []).push([String(name), String(value)]);
+  const text = String(value);
+  (ctx.replyHeaders ??= []).push([String(name), text]);
+  if (OBS_TEXT.test(text)) ctx.replyObsText = true;
   return undefined;
 }
 
@@ -145,6 +156,8 @@ export interface OutgoingReply {
   /** the server is draining: the connection closes after this response (an
    * adapter that writes the response itself says Connection: close) */
   close: boolean;
+  /** the head holds obs-text (U+0080-U+00FF), to be written as latin1 bytes */
+  obsText: boolean;
 }
 
 /** A reply's headers as a plain record (Set-Cookie as an array), for adapters that

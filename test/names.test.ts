@@ -154,6 +154,7 @@ describe("parameters and callbacks named like JavaScript properties", () => {
         ["__proto__", "p"],
       ],
       close: false,
+      obsText: false,
     });
     assert.deepEqual(Object.entries(record), [
       ["constructor", "c"],

@@ -27,7 +27,8 @@ export function answering(opts: { adapter: RequestAdapter; lifecycle: Lifecycle;
       return adapter.drop(x.request, x.env);
     }
     if (ctx.reply) {
-      const response = adapter.respond(x.request, x.env, { reply: ctx.reply, headers: ctx.replyHeaders, close: lifecycle.draining });
+      const obsText = ctx.replyObsText || ctx.reply.obsText === true;
+      const response = adapter.respond(x.request, x.env, { reply: ctx.reply, headers: ctx.replyHeaders, close: lifecycle.draining, obsText });
       // for the access log, once the reply is out of our hands (what the adapter
       // wrote itself has only a marker Response); its length is counted only there
       x.reply = ctx.reply;

@@ -24,7 +24,8 @@ export function headSize(req: Request, target: string): number {
 export function headSizeCheck(opts: { adapter: RequestAdapter; maxHeaderSize: number; logger: Logger }) {
   const { maxHeaderSize: max, logger } = opts;
   const own = opts.adapter.limits.head;
-  if (own === "max_header_size" || max >= own) return undefined;
+  // not set (0): the runtime's own limit is the limit
+  if (max === 0 || own === "max_header_size" || max >= own) return undefined;
   return (x: Exchange): Response | undefined => {
     const head = headSize(x.request, x.target);
     if (head <= max) return undefined;
