@@ -57,6 +57,9 @@ describe("http_client: header lines from the route", () => {
     assert.match(parseHeaderLines("A: 1\r\n\r\nB: 2") as string, /^header line 2 is empty: an empty line would end the request's head/);
     assert.match(parseHeaderLines("A 1") as string, /^header line 1 "A 1" is not "Name: value"$/);
     assert.match(parseHeaderLines("A: x\x01y") as string, /^header A: the value contains a control character \(0x01\) at offset 1/);
+    for (const name of ["Host", "content-length", "Transfer-Encoding", "Connection", "Upgrade", "Expect", "TE", "Trailer", "Keep-Alive"]) {
+      assert.equal(parseHeaderLines(`X-A: 1\r\n${name}: x`), `header ${name} is set by fetch from the URL and the body: it cannot come from the route`);
+    }
   });
 });
 

@@ -91,6 +91,12 @@ export interface Call {
 export type Outcome = { status: number; body: string; url: string } | TransferError;
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Headers that frame the request or manage its connection, and Host: fetch sets
+ * them, and the runtimes disagree on one given anyway (Node waits for a body of a
+ * given Content-Length, Deno sends a Transfer-Encoding it is handed, Bun sends a
+ * given Host where Node and Deno drop it), so none may come from the route. */
+const FETCH_OWNED = new Set(["host", "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "expect"]);
 const utf8 = new TextDecoder();
 
 /** The hdrs argument as header fields, or why it cannot be sent. A trailing line
@@ -106,6 +112,7 @@ export function parseHeaderLines(hdrs: string): [string, string][] | string {
     const colon = line.indexOf(":");
     const name = colon < 0 ? "" : line.slice(0, colon);
     if (!TOKEN.test(name)) return `header line ${i + 1} ${JSON.stringify(line.slice(0, 80))} is not "Name: value"`;
+    if (FETCH_OWNED.has(name.toLowerCase())) return `header ${name} is set by fetch from the URL and the body: it cannot come from the route`;
     const value = line.slice(colon + 1).trim();
     const problem = fieldValueProblem(value);
     if (problem) return `header ${name}: the value ${problem}`;
@@ -140,7 +147,7 @@ function buildRequest(call: Call): { url: URL; init: RequestInit & { headers: He
   headers.set("accept", "*/*");
   // credentials in the URL go as Basic, as cURL sends them (fetch refuses such URLs on Node)
   if (url.username || url.password) {
-    headers.set("authorization", `Basic ${btoa(unescapeBytes(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`))}`);
+    headers.set("authorization", `Basic ${btoa(unescapeBytes(`${percentDecoded(url.username)}:${percentDecoded(url.password)}`))}`);
     url.username = "";
     url.password = "";
   }
@@ -153,6 +160,15 @@ function buildRequest(call: Call): { url: URL; init: RequestInit & { headers: He
     headers.append(name, value);
   }
   return { url, init: { method: call.method, headers, body: call.body === "" ? undefined : call.body, redirect: call.follow ? "follow" : "manual" } };
+}
+
+/** decodeURIComponent, or the text as it is where it holds a "%" that is no escape. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** UTF-8 text as the one-byte characters btoa takes. */
