@@ -145,6 +145,8 @@ describe("http_client: modparams and connections", () => {
     refused('modparam("http_client", "timeout_mode", 3)', /timeout_mode must be 0 \(no timeout\), 1 \(seconds\) or 2 \(milliseconds\), got 3/);
     refused('modparam("http_client", "httpredirect", "1")', /the parameter is an integer, got a string "1"/);
     refused('modparam("http_client", "nosuch", 1)', /module http_client has no parameter "nosuch"/);
+    refused('modparam("http_client", "useragent", "agent \u20ac")', /useragent "agent €": the value contains U\+20AC at offset 6/);
+    refused('modparam("http_client", "httpcon", "a=>http://x;useragent=a\tb\u0001")', /httpcon "a": useragent .*: the value contains a control character \(0x01\)/);
     // the defaults are accepted: they change nothing
     compile('modparam("http_client", "verify_peer", 1)\nmodparam("http_client", "tlsversion", 0)\nmodparam("http_client", "cacert", "")\nmodparam("http_client", "authmethod", 3)\nmodparam("http_client", "keep_connections", 1)');
   });

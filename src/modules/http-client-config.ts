@@ -5,6 +5,8 @@
 // proxies, cipher lists, TLS versions, turning certificate checks off, a source
 // interface) is refused by name at start-up, never accepted and ignored.
 
+import { fieldValueProblem } from "../reply.ts";
+
 export type HttpClientParamType = "int" | "str";
 
 export interface HttpConnection {
@@ -159,7 +161,8 @@ export function applyHttpClientParam(settings: HttpClientSettings, name: string,
 const CAPTURED = new Set(["connection_timeout", "maxdatasize", "httpredirect", "useragent"]);
 
 function checkedUseragent(v: string): string {
-  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(v)) throw new Error(`useragent ${JSON.stringify(v)}: a header value cannot hold control characters`);
+  const problem = fieldValueProblem(v);
+  if (problem) throw new Error(`useragent ${JSON.stringify(v)}: the value ${problem}`);
   return v;
 }
 
