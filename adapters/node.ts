@@ -17,6 +17,7 @@ import type { RequestContext } from "../src/context.ts";
 import type { ListenSocket, Params } from "../src/params.ts";
 import type { BodyReader } from "../src/pipeline/body.ts";
 import { replyHeaderRecord, type OutgoingReply } from "../src/reply.ts";
+import { isValidHost } from "../src/target.ts";
 import { main, type Platform } from "../src/server.ts";
 import { isBrokenOutput } from "../src/stray-errors.ts";
 import { readTls } from "./tls.ts";
@@ -193,10 +194,19 @@ function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?:
   server.timeout = 0;
   server.maxConnections = params.max_connections; // beyond it new sockets are closed at once
   server.on("clientError", lingeringRefusal);
+  // node:http hands CONNECT to a "connect" listener (none: it closes the socket
+  // without a word); answered 405 as on the other runtimes
+  server.on("connect", (_req, socket: Duplex) => {
+    socket.on("error", () => {});
+    socket.end("HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  });
   let draining = false;
   // while draining, every response closes its connection (Connection: close)
   server.prependListener("request", (req, res) => {
-    if (draining) res.shouldKeepAlive = false;
+    // @hono/node-server answers a bad Host 400 itself, keeping the connection: it
+    // is a refusal like the others, so the connection closes after it
+    const host = req.headers.host;
+    if (draining || (host !== undefined && !isValidHost(host))) res.shouldKeepAlive = false;
     // "\\" in the path is "/" to a URL parser, as Bun and Deno (through the core)
     // take it; @hono/node-server would answer 400 instead
     const target = req.url;

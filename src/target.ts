@@ -49,15 +49,72 @@ const CANONICAL_TARGET = /^\/[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*$/;
 /** "." or ".." (or their %2e spellings) as a whole segment of the path */
 const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:[/?#]|$)/i;
 
-/** The target as the WHATWG URL parser writes it (Bun and Node do the same). The
- * base authority is a constant: nothing from the request can move the path. */
-function normalizeTarget(target: string): string {
-  try {
-    const u = new URL("http://h" + target);
-    return u.pathname + u.search;
-  } catch {
-    return "/";
+/** The target as the WHATWG URL standard parses a path and query of an http URL
+ * (its "path state" and "query state"), written out rather than left to the
+ * runtime's URL class: the runtimes do not agree. Node 20's (ada 2.9) keeps ".."
+ * after a segment that starts with a dot (/static/.a/../../etc/passwd stays as it
+ * is), and Deno's keeps a segment like "C:" before "..", as only file: URLs should.
+ * Dot segments ("." ".." and their %2e spellings) are resolved, "\" is "/", a
+ * fragment is dropped, and what the standard percent-encodes is encoded (UTF-8).
+ * test/fuzz.test.ts checks this against whatwg-url, the standard's reference. */
+function normalizeTarget(raw: string): string {
+  // the standard strips trailing C0 controls and spaces, and removes tabs and
+  // newlines anywhere, before parsing
+  const target = raw.replace(/[\u0000-\u0020]+$/, "").replace(/[\t\n\r]/g, "");
+  const path: string[] = [];
+  let segment = "";
+  let i = 1; // past the leading "/"
+  for (; i <= target.length; i++) {
+    const c = target[i];
+    if (c === undefined || c === "/" || c === "\\" || c === "?" || c === "#") {
+      const last = c !== "/" && c !== "\\";
+      if (isDoubleDot(segment)) {
+        path.pop();
+        if (last) path.push("");
+      } else if (isSingleDot(segment)) {
+        if (last) path.push("");
+      } else path.push(segment);
+      segment = "";
+      if (last) break;
+    } else {
+      // a surrogate pair is one character: encoded together
+      const pair = isPairAt(target, i) ? target.slice(i, ++i + 1) : c;
+      segment += encodeIn(pair, PATH_ENCODED);
+    }
   }
+  let query = "";
+  if (target[i] === "?") {
+    query = "?";
+    for (i++; i < target.length && target[i] !== "#"; i++) query += encodeIn(isPairAt(target, i) ? target.slice(i, ++i + 1) : target[i], QUERY_ENCODED);
+  }
+  return "/" + path.join("/") + query;
+}
+
+const isSingleDot = (s: string) => s === "." || s.toLowerCase() === "%2e";
+const isDoubleDot = (s: string) => {
+  if (s.length !== 2 && s.length !== 4 && s.length !== 6) return false;
+  const t = s.toLowerCase();
+  return t === ".." || t === ".%2e" || t === "%2e." || t === "%2e%2e";
+};
+
+/** what the standard's path and special-query percent-encode sets add to the C0
+ * control set (controls, and everything above 0x7E) */
+const PATH_ENCODED = new Set([..." \"#<>?`{}"]);
+const QUERY_ENCODED = new Set([..." \"#<>'"]);
+
+const isPairAt = (s: string, i: number) => {
+  const c = s.charCodeAt(i);
+  return c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
+};
+
+/** one character (a lone surrogate becomes U+FFFD) percent-encoded if
+ * the set or the C0 control set says so */
+function encodeIn(c: string, set: Set<string>): string {
+  const code = c.charCodeAt(0);
+  if (code > 0x20 && code < 0x7f && !set.has(c)) return c;
+  let out = "";
+  for (const b of utf8Encoder.encode(c)) out += "%" + (b < 16 ? "0" : "") + b.toString(16).toUpperCase();
+  return out;
 }
 
 /** The path part of a request URL, without query or fragment (see targetOf). */

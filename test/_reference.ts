@@ -3,6 +3,8 @@
 // src/: the tests that compare against it (test/fuzz.test.ts, test/cfg-live.test.ts)
 // must not agree with the code by sharing its mistakes. Nothing here may import src/.
 
+import { URL as WhatwgUrl } from "whatwg-url";
+
 const utf8 = new TextDecoder("utf-8");
 
 /** The raw target bytes as a runtime hands them to the Fetch API: Bun reads bytes
@@ -14,17 +16,19 @@ export function targetAsRuntimeReadsIt(raw: Uint8Array): string {
 
 /** pathname and search of a request target, as the WHATWG URL parser resolves it
  * (dot segments, "\" as "/", the fragment dropped, what must be percent-encoded
- * encoded). The platform's URL class is that spec's reference implementation.
+ * encoded), by whatwg-url, the standard's reference implementation in JavaScript:
+ * not the platform's URL class, which the runtimes do not agree on (Node 20's keeps
+ * ".." after a segment that starts with a dot; Deno's keeps "C:" before "..").
  * Origin-form is read against a constant authority, so nothing in the target can
  * move the path. Absolute-form (RFC 9112 §3.2.2) is covered only with an authority
  * that is a plain host[:port], where RFC 3986 and WHATWG agree on where the path
  * starts (they do not for "http:///x" or "http://a\b/x"). undefined for any other
  * form (`*`, a bare word) or a target the parser refuses. */
 export function whatwgTarget(target: string): { pathname: string; search: string } | undefined {
-  let url: URL;
+  let url: WhatwgUrl;
   try {
-    if (target.startsWith("/")) url = new URL("http://h" + target);
-    else if (PLAIN_ABSOLUTE.test(target)) url = new URL(target);
+    if (target.startsWith("/")) url = new WhatwgUrl("http://h" + target);
+    else if (PLAIN_ABSOLUTE.test(target)) url = new WhatwgUrl(target);
     else return undefined;
   } catch {
     return undefined;

@@ -133,6 +133,11 @@ for (const runtime of RUNTIMES) {
       ["GET /a/../admin HTTP/1.0\r\n", "/admin", ""],
       ["GET /a/%2e%2E/admin HTTP/1.1\r\nHost: h\r\n", "/admin", ""],
       ["GET /a/b/..?x=1 HTTP/1.1\r\nHost: h\r\n", "/a/", "x=1"],
+      // Node 20's URL class kept these "..": the core resolves dot segments itself
+      ["GET /static/.a/../../etc/passwd HTTP/1.1\r\nHost: h\r\n", "/etc/passwd", ""],
+      ["GET //.a/.. HTTP/1.1\r\nHost: h\r\n", "//", ""],
+      // Deno's kept a drive-letter segment before "..", as only file: URLs do
+      ["GET /a/C:/../x HTTP/1.1\r\nHost: h\r\n", "/a/x", ""],
       ["GET /a\\b HTTP/1.1\r\nHost: h\r\n", "/a/b", ""],
       ["GET /a#frag HTTP/1.1\r\nHost: h\r\n", "/a", ""],
       ["GET //x//y HTTP/1.1\r\nHost: h\r\n", "//x//y", ""],
@@ -162,6 +167,26 @@ for (const runtime of RUNTIMES) {
       const two = await rawRequest(srv.port, "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
       assert.equal(two.responses[0]?.status, 400);
       await stillServing(srv);
+    });
+
+    it("answers CONNECT 405 and closes: no tunnel, on every runtime", async () => {
+      for (const head of ["CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n", "CONNECT /x HTTP/1.1\r\nHost: h\r\n\r\nGET /y HTTP/1.1\r\nHost: h\r\n\r\n"]) {
+        const r = await rawRequest(srv.port, head, { expect: 2, timeoutMs: 2000 });
+        const status = r.responses[0]?.status;
+        // Deno's parser refuses CONNECT with an origin-form target itself (400)
+        assert.ok(status === 405 || (runtime === "deno" && status === 400 && head.startsWith("CONNECT /")), `${JSON.stringify(head)} -> ${status}`);
+        // Deno.serve cannot close a connection from the handler (docs/limits-and-security.md)
+        if (runtime === "deno") continue;
+        assert.equal(r.responses.length, 1, "nothing after it on that connection");
+        assert.ok(r.serverClosed, "the connection is closed");
+      }
+    });
+
+    it("closes the connection after a 400 for a bad Host: a request pipelined behind it is not served", async (t) => {
+      if (runtime === "deno") return t.skip("Deno.serve cannot close a connection from the handler: it says Connection: close and serves what follows (docs/limits-and-security.md)");
+      const r = await rawRequest(srv.port, "GET /x HTTP/1.1\r\nHost: a/b\r\n\r\nGET /y HTTP/1.1\r\nHost: h\r\n\r\n", { expect: 2, timeoutMs: 2000 });
+      assert.equal(r.responses[0]?.status, 400);
+      assert.equal(r.responses.length, 1, r.raw.toString("latin1"));
     });
 
     it("does not answer HTTP/0.9 or HTTP/2.0 requests as HTTP/1.x ones (Node took them once Host could be missing)", async () => {

@@ -4,6 +4,8 @@
 //   1. Host          a Host that is more than host[:port], or two of them: 400
 //                    (RFC 9112 §3.2; every later step reads the target, and
 //                    src/target.ts relies on this check having run)
+//      CONNECT       405: a 2xx to it would turn the connection into a tunnel
+//                    (Bun keeps it open as one); mhttpd is no proxy
 //   2. allowed_ips   a client not in the list, or an unknown one: 403
 //   3. url_skip / url_match   (POSIX ERE on the target, as xhttp): 404
 //   4. max_connections        where the runtime does not cap sockets itself,
@@ -16,7 +18,7 @@ import { quote, type Logger } from "../log.ts";
 import type { Params } from "../params.ts";
 import { isValidHost } from "../target.ts";
 import { UrlFilter } from "../url-filter.ts";
-import { badRequest, busy, forbidden, notFound } from "./responses.ts";
+import { badRequest, busy, forbidden, methodNotAllowed, notFound } from "./responses.ts";
 
 export type Admit = (x: Exchange) => Response | undefined;
 
@@ -31,6 +33,10 @@ export function admission(opts: { params: Params; adapter: RequestAdapter; lifec
     if (host !== null && !isValidHost(host)) {
       logger.dbg(`invalid Host header (${host.length} bytes): 400`);
       return badRequest();
+    }
+    if (x.method === "CONNECT") {
+      logger.dbg("CONNECT: 405 (mhttpd is not a proxy)");
+      return methodNotAllowed();
     }
     if (allowed) {
       const client = x.client;

@@ -14,6 +14,7 @@ const CLOSE = { connection: "close" };
 export const badRequest = () => plain(400, "Bad Request\n", CLOSE);
 export const forbidden = () => plain(403, "Forbidden\n", CLOSE);
 export const notFound = () => plain(404, "Not Found\n");
+export const methodNotAllowed = () => plain(405, "Method Not Allowed\n", { ...CLOSE, allow: "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS" });
 export const requestTimeout = () => plain(408, "Request Timeout\n", CLOSE);
 export const contentTooLarge = () => plain(413, "Content Too Large\n", CLOSE);
 export const headersTooLarge = () => plain(431, "Request Header Fields Too Large\n", CLOSE);
