@@ -1,6 +1,6 @@
 // The package's public surface: the KSR facade and its types for route authors,
 // and the pieces an embedder needs to build a handler without our adapters.
-export { KSR_EXIT, EVENT_NAME, type KsrApi, type KsrPvApi, type KsrMicrohttpdApi, type KsrXApi, type KsrCfgutilsApi, type PvValue } from "./ksr-api.ts";
+export { KSR_EXIT, EVENT_NAME, type KsrApi, type KsrPvApi, type KsrMicrohttpdApi, type KsrXApi, type KsrCfgutilsApi, type KsrHttpClientApi, type PvValue } from "./ksr-api.ts";
 export type { TimerDeclaration } from "./modules/rtimer.ts";
 export { KSR, type ContextStore } from "./ksr-global.ts";
 export { kemiRoute, type Route, type RouteFunction } from "./route.ts";

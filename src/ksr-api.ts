@@ -5,6 +5,10 @@
 // `KSR` (src/ksr-global.ts, `satisfies KsrApi`) are both checked against it: a
 // function added here and missing in either does not compile.
 
+import type { KsrHttpClientApi } from "./modules/http-client-api.ts";
+
+export type { KsrHttpClientApi } from "./modules/http-client-api.ts";
+
 /** A pseudo-variable's value: a string, an integer, or null. */
 export type PvValue = string | number | null;
 
@@ -100,6 +104,8 @@ export interface KsrApi {
   readonly crypto: KsrCryptoApi;
   readonly uuid: KsrUuidApi;
   readonly cfgutils: KsrCfgutilsApi;
+  /** Kamailio's http_client exports; each returns a promise the route awaits */
+  readonly http_client: KsrHttpClientApi;
   dbg(msg: string): number;
   info(msg: string): number;
   notice(msg: string): number;

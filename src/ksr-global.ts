@@ -113,6 +113,9 @@ export const KSR: KsrApi = Object.freeze({
   get cfgutils() {
     return currentKsr().cfgutils;
   },
+  get http_client() {
+    return currentKsr().http_client;
+  },
   dbg: (m: string) => currentKsr().dbg(m),
   info: (m: string) => currentKsr().info(m),
   notice: (m: string) => currentKsr().notice(m),

@@ -11,6 +11,7 @@ import { KsrCrypto } from "./modules/crypto.ts";
 import { KsrJansson } from "./modules/jansson.ts";
 import { KsrUuid } from "./modules/uuid.ts";
 import { KsrCfgutils } from "./modules/cfgutils.ts";
+import { KsrHttpClient } from "./modules/http-client-ksr.ts";
 
 const NO_REQUEST = "no HTTP request is being processed";
 
@@ -143,6 +144,7 @@ export class Ksr implements KsrApi {
   #jansson: KsrJansson | undefined;
   #crypto: KsrCrypto | undefined;
   #cfgutils: KsrCfgutils | undefined;
+  #httpClient: KsrHttpClient | undefined;
 
   constructor(
     /** @internal the request this KSR belongs to (the cfg runtime reads it directly) */
@@ -170,6 +172,9 @@ export class Ksr implements KsrApi {
   }
   get cfgutils(): KsrCfgutils {
     return (this.#cfgutils ??= new KsrCfgutils(this.ctx, this.logger));
+  }
+  get http_client(): KsrHttpClient {
+    return (this.#httpClient ??= new KsrHttpClient(this.ctx, this.logger));
   }
 
   // KEMI log functions return 0, as Kamailio's do.

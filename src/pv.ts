@@ -8,6 +8,7 @@ import { CLOCK_NAMED_PVS, CLOCK_PVS } from "./modules/pv-time.ts";
 import { uuidPv } from "./modules/uuid.ts";
 import { PvError, type Pv } from "./pv-accessor.ts";
 import type { VarView } from "./run-scope.ts";
+import { curlErrorPv, httpResponseHeaderPv, lastCurlErrorPv } from "./modules/http-client-pvs.ts";
 
 export type { PvValue };
 export { PvError, type Pv };
@@ -89,6 +90,15 @@ const storePv = (spec: string, store: Map<string, PvValue>, key: string, nullabl
 /** $rtimer_worker (rtimer): which of a timer's `mode` runs this is; 0 outside a timer, as in Kamailio */
 const RTIMER_WORKER_PV: Pv = { spec: "$rtimer_worker", get: (c) => c?.timer?.worker ?? 0 };
 
+/** A module's variable parser throws plain Errors; callers expect PvError. */
+function asPvError(parse: () => Pv): Pv {
+  try {
+    return parse();
+  } catch (e) {
+    throw e instanceof PvError ? e : new PvError((e as Error).message);
+  }
+}
+
 const NULL_PV: Pv = { spec: "$null", get: () => null };
 
 const PV_RE = /^\$(\w+)(?:\((.*)\))?$/s;
@@ -103,6 +113,7 @@ function namedPvOf(cls: string): ((spec: string, inner: string) => Pv) | undefin
 export function parsePv(spec: string): Pv {
   if (spec === "$null") return NULL_PV;
   if (spec === "$rtimer_worker") return RTIMER_WORKER_PV;
+  if (spec === "$curlerror") return lastCurlErrorPv;
   const m = PV_RE.exec(spec);
   if (!m) throw new PvError(`invalid pseudo-variable name ${quote(spec)}`);
   const [, cls, inner] = m;
@@ -121,6 +132,10 @@ export function parsePv(spec: string): Pv {
     case "shv":
       // shared by design, as Kamailio's shared memory: every run sees every write at once
       return storePv(spec, shvStore, inner, true, false);
+    case "curlerror":
+      return asPvError(() => curlErrorPv(spec, inner, lookupPv));
+    case "httprhdr":
+      return asPvError(() => httpResponseHeaderPv(spec, inner));
     default: {
       const named = namedPvOf(cls);
       if (named) return named(spec, inner);

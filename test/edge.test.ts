@@ -13,6 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { build } from "esbuild";
 import { createFetchHandler } from "../src/edge.ts";
 import { FIXTURES, ROOT, httpRequest, rawRequest, sleep, fields } from "./_harness.ts";
+import { startUpstream, type Upstream } from "./_upstream.ts";
 
 const BIN = path.join(ROOT, "node_modules", ".bin");
 const EDGE = path.join(FIXTURES, "edge");
@@ -92,9 +93,10 @@ function workerdConfig(ports: { suite: number; entry: number }): string {
   # node:async_hooks (the global KSR across awaits), node:crypto / node:buffer for the cfg hash and base64 transformations
   compatibilityFlags = ["nodejs_compat"],
 )`;
+  // "internet" is the workers' fetch: loopback allowed, for the http_client upstream
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ (name = "suite", worker = .suite), (name = "entry", worker = .entry) ],
+  services = [ (name = "suite", worker = .suite), (name = "entry", worker = .entry), (name = "internet", network = (allow = ["public", "private", "local"])) ],
   sockets = [
     (name = "suite", address = "127.0.0.1:${ports.suite}", http = (), service = "suite"),
     (name = "entry", address = "127.0.0.1:${ports.entry}", http = (), service = "entry"),
@@ -332,6 +334,50 @@ describe("edge: on workerd (Cloudflare Workers runtime)", () => {
       assert.equal(r.responses[0].body.toString(), "rc=-1\n");
       assert.equal(r.responses[0].headers["x-a"], undefined);
       await waitForText(workerd.err, /invalid value for header X-A: contains a control character \(0x01\)/);
+    });
+  });
+
+  describe("http_client through KSR (test/fixtures/http-client/route.ts) on workerd's fetch", () => {
+    let up: Upstream;
+    before(async () => {
+      up = await startUpstream();
+    });
+    after(() => up.close());
+    const ask = async (args: Record<string, string>) => {
+      const headers = Object.fromEntries(Object.entries(args).map(([k, v]) => [`X-${k}`, encodeURIComponent(v)]));
+      const r = await get("/", { "X-Fixture": "http", ...headers });
+      assert.equal(r.responses[0]?.status, 200, JSON.stringify(args));
+      const f = fields(r.responses[0].body);
+      return Object.assign(f, { result: JSON.parse(f.result) as string });
+    };
+
+    it("queries the upstream: the status and the first line (query_result 1), the headers given", async () => {
+      const r = await ask({ Op: "query", Url: `${up.base}/text` });
+      assert.equal(r.rc, "200");
+      assert.equal(r.result, "first line");
+      assert.equal(r.curlerror, "null");
+      const n = up.seen.length;
+      assert.equal((await ask({ Op: "query_post_hdrs", Url: `${up.base}/echo`, Body: "a=1", Hdrs: "X-A: 1\r\nX-B: 2" })).rc, "200");
+      const [seen] = up.seen.slice(n);
+      assert.deepEqual([seen.method, seen.body], ["POST", "a=1"]);
+      assert.deepEqual(seen.headers.filter(([k]) => /^x-[ab]$/i.test(k)).map(([k, v]) => `${k.toLowerCase()}=${v}`), ["x-a=1", "x-b=2"]);
+    });
+
+    it("fails as everywhere: a refused connection, a header that would end the head, an endless body", async () => {
+      // workerd's fetch says only "Network connection lost.", whatever the cause
+      const refused = await ask({ Op: "query", Url: `http://127.0.0.1:${up.refusedPort}/` });
+      assert.equal(refused.rc, "-1");
+      assert.equal(refused.curlerror, "Failure when receiving data from the peer");
+      await waitForText(workerd.err, new RegExp(`http_client\\.query: GET http://127\\.0\\.0\\.1:${up.refusedPort}/ failed: .*Network connection lost`));
+      const n = up.seen.length;
+      const injected = await ask({ Op: "query_post_hdrs", Url: `${up.base}/echo`, Body: "x", Hdrs: "X-A: 1\r\n\r\nGET /x HTTP/1.1" });
+      assert.equal(injected.rc, "-1");
+      assert.equal(up.seen.length, n, "nothing reached the upstream");
+      const endless = await ask({ Op: "query", Url: `${up.base}/endless` });
+      assert.equal(endless.rc, "-1");
+      assert.equal(endless.curlerror, "Failed writing received data to disk/application");
+      assert.ok(await up.waitForAbort("/endless", 3000));
+      await waitForText(workerd.err, /http_client\.query: GET http:\/\/127\.0\.0\.1:\d+\/endless failed: Failed writing received data/);
     });
   });
 

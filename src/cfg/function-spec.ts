@@ -5,13 +5,15 @@ import type { RequestContext } from "../context.ts";
 import type { Pos } from "./lexer.ts";
 import type { CfgPv } from "./pvs.ts";
 import type { Exec, RouteTable } from "./runtime.ts";
+import type { Arg } from "./syntax-tree.ts";
 
 /** "fmt" is a formatted string, "igp" an int or one variable, "pvname" the name
  * of a variable, "pvdst" the name of a variable that can be set (a result),
- * "level" an xlog level. */
-export type ParamKind = "fmt" | "igp" | "pvname" | "pvdst" | "level";
+ * "level" an xlog level, "str" a plain string taken as written (Kamailio's char*
+ * parameters: no variables in it). */
+export type ParamKind = "fmt" | "igp" | "pvname" | "pvdst" | "level" | "str";
 
-/** A compiled parameter: a getter for fmt/igp/level, the variable for pvname and pvdst. */
+/** A compiled parameter: a getter for fmt/igp/level/str, the variable for pvname and pvdst. */
 export type Compiled = ((ctx: RequestContext) => unknown) | CfgPv;
 
 interface FunctionBase {
@@ -21,6 +23,9 @@ interface FunctionBase {
   forms: ParamKind[][];
   /** it runs routes by a name known only at request time: every route[] must compile */
   routesByName?: boolean;
+  /** start-up checks of the arguments as written (Kamailio's fixup): throws a
+   * CfgSyntaxError naming what is wrong */
+  fixup?(args: Compiled[], raw: Arg[], pos: Pos): void;
 }
 
 /** What runs a function that has its code at once. */

@@ -1,6 +1,6 @@
 // The cfg functions, declared as data (Kamailio's cmd_export_t): the module that
 // exports each one, its parameters and what it does (function-spec.ts says what an
-// entry holds; other modules' tables are added from their own files). Parameters
+// entry holds; other modules' tables are added from their own files, as http-client.ts). Parameters
 // are compiled at start-up by kind.
 import type { RequestContext } from "../context.ts";
 import { L_ALERT, L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN } from "../log.ts";
@@ -15,6 +15,7 @@ import type { Compiled, FnEnv, FunctionSpec, ParamKind } from "./function-spec.t
 import { isIntText, printValue, toInt } from "./values.ts";
 import { pause, waitMs } from "../modules/cfgutils.ts";
 import { CRYPTO_FUNCTIONS } from "./crypto-functions.ts";
+import { HTTP_CLIENT_FUNCTIONS } from "./http-client.ts";
 import { JANSSON_FUNCTIONS } from "./jansson-functions.ts";
 
 export type { FnEnv, FunctionSpec, ParamKind };
@@ -180,6 +181,8 @@ function waitSpec(fn: "sleep" | "usleep", unit: number, doc: string): FunctionSp
 FUNCTIONS.sleep = waitSpec("sleep", 1000, "sleep(seconds): wait, holding the request, not the server; 1 (-1 with an error log for a negative time); the route stops there when the request ends meanwhile");
 FUNCTIONS.usleep = waitSpec("usleep", 0.001, "usleep(microseconds): as sleep, to the millisecond");
 
+Object.assign(FUNCTIONS, HTTP_CLIENT_FUNCTIONS);
+
 /** Compile one argument for its declared kind. */
 function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
   const text = a.v;
@@ -206,6 +209,10 @@ function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
       if (!isIntText(t)) throw new CfgSyntaxError(a.pos, `${fname}: expected an integer or a variable, found ${JSON.stringify(text)}`);
       const n = Number(t);
       return () => n;
+    }
+    case "str": {
+      const s = a.k === "num" ? String(a.num) : text;
+      return () => s;
     }
     case "level": {
       const t = text.trim();
@@ -235,6 +242,7 @@ export function compileCall(name: string, args: Arg[], pos: Pos, env: FnEnv, loa
     throw new CfgSyntaxError(pos, `${name}() takes ${counts} argument(s), got ${args.length}`);
   }
   const compiled = form.map((kind, i) => compileArg(kind, args[i], name));
+  spec.fixup?.(compiled, args, pos);
   if (spec.routesByName) env.dynamicRoutes = true;
   if (spec.async === true && !suspending) throw new Error(`internal: ${name}() at ${pos.file}:${pos.line} waits but its route was compiled not to suspend`);
   if (spec.async === undefined) {

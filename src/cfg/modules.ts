@@ -10,6 +10,7 @@
 // changed something (htable's db_url, enable_dmq) is an error too. A module that
 // is not in the table is an error naming the nearest module that runs.
 import { PARAMS, type KamailioType } from "../params.ts";
+import { HTTP_CLIENT_PARAMS } from "../modules/http-client-config.ts";
 
 /** A parameter (or global setting) accepted without effect. */
 export interface Inert {
@@ -135,6 +136,10 @@ export const MODULES: Record<string, ModuleSpec> = {
       event_callback: onlyWhen(empty, "no htable event is run", "the htable events (mod-init, expired) are not run here: initialise values with initval, or with $sht sets in the route"),
       ...inert("event_callback_mode", "no htable event is run (event_callback)"),
     },
+  },
+  http_client: {
+    doc: "http_client_query(), http_client_get(), http_client_request(), http_connect(), http_connect_raw(), http_get_redirect(), http_client_response_headers_set(), $curlerror, $httprhdr(name): HTTP requests over the runtime's fetch, awaited by the route",
+    params: HTTP_CLIENT_PARAMS,
   },
   rtimer: {
     doc: 'routes run at an interval: modparam("rtimer", "timer", "name=t1;interval=10;mode=1;") and modparam("rtimer", "exec", "timer=t1;route=PURGE"); $rtimer_worker',

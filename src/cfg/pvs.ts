@@ -8,7 +8,8 @@ import { ownEntry, parsePv, PvError, type Pv } from "../pv.ts";
 import { CfgSyntaxError, pvLength, type Pos } from "./lexer.ts";
 import { shtPv } from "./htable.ts";
 import { TRANSFORMATIONS } from "./transformations.ts";
-import { printValue, type Value } from "./values.ts";
+import { printValue, toInt, type Value } from "./values.ts";
+import { curlErrorText } from "../modules/curl-errors.ts";
 
 export type Getter = (ctx: RequestContext) => Value;
 
@@ -107,6 +108,11 @@ export function compilePv(spec: string, pos: Pos): CfgPv {
         return v;
       },
     };
+  }
+  if (spec.startsWith("$curlerror($") && spec.endsWith(")")) {
+    // the code from any cfg variable ($rc included), read when used
+    const code = compilePv(spec.slice(11, -1), pos).get;
+    return { spec, get: (ctx) => curlErrorText(toInt(code(ctx))) };
   }
   if (spec.startsWith("$sht(") && spec.endsWith(")")) {
     const sht = shtPv(spec.slice(5, -1), pos, (text, p) => compileFormat(text, p).get);

@@ -11,6 +11,8 @@ import { validateParam } from "../config.ts";
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
 import { DEFAULT_SHM_MIB, DEFAULT_TIMER_INTERVAL, declareTable, setMemoryLimit, setTimerInterval } from "./htable.ts";
 import { resolveFrom } from "./host.ts";
+import { applyHttpClientParam, ConnectionError, defaultHttpClientSettings, finishHttpClientSettings, type HttpClientSettings } from "../modules/http-client-config.ts";
+import { useHttpClientSettings } from "../modules/http-client.ts";
 import { INERT_GLOBALS, MODULES, moduleName, NEEDS_ONE_OF, SHM_GLOBALS, unknownModuleMessage, USED_GLOBALS, type Inert, type ModuleSpec } from "./modules.ts";
 import { DEFAULT_INTERVAL_S, parseExec, parseTimer, type TimerSpec } from "../modules/rtimer.ts";
 import type { CfgTree } from "./syntax-tree.ts";
@@ -37,6 +39,8 @@ export interface Settings {
   rtimerDefault: number;
   /** cfgengine "jsdt": a timer's route is a function of the KEMI script, as in Kamailio */
   kemiEngine: boolean;
+  /** modparam("http_client", ...): the module's defaults and connections */
+  httpClient: HttpClientSettings;
 }
 
 /** modparam("rtimer", "timer", ...) and the exec modparams that name it */
@@ -66,10 +70,12 @@ export function readSettings(tree: CfgTree, notes: string[]): Settings {
     timers: [],
     rtimerDefault: DEFAULT_INTERVAL_S,
     kemiEngine: false,
+    httpClient: defaultHttpClientSettings(),
   };
   for (const m of tree.modules) loadModule(m, settings, notes);
   checkCompanions(tree.modules, settings.loaded);
   for (const p of tree.modparams) applyModparam(p, settings, notes);
+  checkHttpClient(tree, settings.httpClient);
   for (const g of tree.globals) applyGlobal(g, settings, notes);
   if (tree.cfgengine) settings.kemiEngine = checkCfgengine(tree.cfgengine, settings.loaded);
   return settings;
@@ -79,6 +85,7 @@ export function readSettings(tree: CfgTree, notes: string[]): Settings {
 export function applyProcessSettings(settings: Settings): void {
   setMemoryLimit(settings.shmMib);
   setTimerInterval(settings.timerInterval);
+  useHttpClientSettings(settings.httpClient);
 }
 
 function loadModule(m: CfgTree["modules"][number], settings: Settings, notes: string[]): void {
@@ -122,8 +129,30 @@ function applyModparam(p: Modparam, settings: Settings, notes: string[]): void {
   else if (key === "pv.varset") setFromModparam(varStore as Map<string, unknown>, String(p.value), p.pos, "varset");
   else if (key === "htable.htable") declareTable(String(p.value), p.pos, settings.tables, notes);
   else if (key === "htable.timer_interval") settings.timerInterval = Number(p.value);
+  else if (mod === "http_client") applyHttpClientModparam(p, settings.httpClient, notes);
   else if (key === "app_jsdt.load") settings.kemiScript = resolveFrom(p.pos.file, String(p.value));
   else if (mod === "rtimer") applyRtimerParam(p, settings);
+}
+
+/** http_client's modparams, in file order (a connection takes the defaults above it). */
+function applyHttpClientModparam(p: Modparam, httpClient: HttpClientSettings, notes: string[]): void {
+  try {
+    const note = applyHttpClientParam(httpClient, p.name, p.value);
+    if (note) notes.push(`${placeOf(p.pos)}: modparam http_client.${p.name}: ${note}`);
+  } catch (e) {
+    throw new CfgSyntaxError(p.pos, `modparam("http_client", "${p.name}", ...): ${(e as Error).message}`);
+  }
+}
+
+/** Once every modparam is read: the failover connections exist. */
+function checkHttpClient(tree: CfgTree, httpClient: HttpClientSettings): void {
+  try {
+    finishHttpClientSettings(httpClient);
+  } catch (e) {
+    if (!(e instanceof ConnectionError)) throw e;
+    const declaration = tree.modparams.find((p) => p.name === "httpcon" && String(p.value).trim().split(/\s*=>/)[0] === e.connection);
+    throw new CfgSyntaxError(declaration!.pos, `modparam("http_client", "httpcon", ...): ${e.message}`);
+  }
 }
 
 function checkModparamType(p: Modparam, mod: string, spec: ModuleSpec): void {
