@@ -102,6 +102,9 @@ export const KSR: KsrApi = Object.freeze({
   get x() {
     return currentKsr().x;
   },
+  get sqlops() {
+    return currentKsr().sqlops;
+  },
   dbg: (m: string) => currentKsr().dbg(m),
   info: (m: string) => currentKsr().info(m),
   notice: (m: string) => currentKsr().notice(m),

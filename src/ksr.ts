@@ -7,6 +7,7 @@ import { KSR_EXIT, type KsrApi, type KsrMicrohttpdApi, type KsrPvApi, type KsrXA
 import { L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN, quote, type Logger } from "./log.ts";
 import { lookupPv, ownEntry, PvError, type PvValue } from "./pv.ts";
 import { queueReply, queueReplyHeader } from "./reply.ts";
+import { KsrSqlops } from "./modules/ksr-sqlops.ts";
 
 const NO_REQUEST = "no HTTP request is being processed";
 
@@ -133,6 +134,7 @@ export class Ksr implements KsrApi {
   #pv: KsrPv | undefined;
   #microhttpd: KsrMicrohttpd | undefined;
   #x: KsrX | undefined;
+  #sqlops: KsrSqlops | undefined;
 
   constructor(
     /** @internal the request this KSR belongs to (the cfg runtime reads it directly) */
@@ -148,6 +150,9 @@ export class Ksr implements KsrApi {
   }
   get x(): KsrX {
     return (this.#x ??= new KsrX(this.ctx));
+  }
+  get sqlops(): KsrSqlops {
+    return (this.#sqlops ??= new KsrSqlops(this.ctx, this.logger));
   }
 
   // KEMI log functions return 0, as Kamailio's do.

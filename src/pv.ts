@@ -85,6 +85,14 @@ const storePv = (spec: string, store: Map<string, PvValue>, key: string, nullabl
 
 const NULL_PV: Pv = { spec: "$null", get: () => null };
 
+/** Variable classes that modules add ($dbr, $xavp, $sqlrows from sqlops): class -> parser of "$class(inner)". */
+const MODULE_CLASSES: Record<string, (spec: string, inner: string) => Pv> = {};
+
+/** A module's variable class, parsed here like the built-in ones (so KSR.pv and the cfg both see it). */
+export function definePvClass(cls: string, parse: (spec: string, inner: string) => Pv): void {
+  MODULE_CLASSES[cls] = parse;
+}
+
 const PV_RE = /^\$(\w+)(?:\((.*)\))?$/s;
 
 export function parsePv(spec: string): Pv {
@@ -102,8 +110,11 @@ export function parsePv(spec: string): Pv {
       return storePv(spec, vnStore, inner, true);
     case "shv":
       return storePv(spec, shvStore, inner, true);
-    default:
+    default: {
+      const parse = ownEntry(MODULE_CLASSES, cls);
+      if (parse) return parse(spec, inner);
       throw new PvError(`unknown pseudo-variable class "$${cls}" in ${quote(spec)}`);
+    }
   }
 }
 
