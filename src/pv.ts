@@ -118,6 +118,24 @@ export function parsePv(spec: string): Pv {
   }
 }
 
+/** "$var(a), $vn(b);$shv(c)" -> the names, split where Kamailio's parse_pvname_list splits
+ * (spaces, tabs, commas, semicolons, newlines) outside parentheses and braces. */
+export function splitPvList(list: string): string[] {
+  const names: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const c of list) {
+    if (c === "(" || c === "{") depth++;
+    else if (c === ")" || c === "}") depth--;
+    if (depth === 0 && /[ \t\n,;]/.test(c)) {
+      if (cur !== "") names.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  if (cur !== "") names.push(cur);
+  return names;
+}
+
 // KEMI passes names as strings on every call; parse each distinct name once.
 const cache = new Map<string, Pv | PvError>();
 const CACHE_MAX = 4096;

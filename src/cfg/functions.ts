@@ -12,11 +12,14 @@ import { ownEntry } from "../pv.ts";
 import { compileFormat, compilePv, type CfgPv, type Getter } from "./pvs.ts";
 import { callRoute, runtimeError, type Exec, type RouteTable } from "./runtime.ts";
 import { isIntText, toInt } from "./values.ts";
+import { hasConnection, connectionNames } from "../modules/sqlops.ts";
+import { splitPvList } from "../pv.ts";
 
-export type ParamKind = "fmt" | "igp" | "pvname" | "level";
+export type ParamKind = "fmt" | "igp" | "pvname" | "level" | "literal" | "sqlcon" | "pvs" | "pvdst";
 
-/** A compiled parameter: a getter for fmt/igp/level, the variable for pvname. */
-type Compiled = ((ctx: RequestContext) => unknown) | CfgPv;
+/** A compiled parameter: a getter for fmt/igp/level/literal/sqlcon, the variable
+ * for pvname, the variables for pvs/pvdst. */
+export type Compiled = ((ctx: RequestContext) => unknown) | CfgPv | CfgPv[];
 
 export interface FunctionSpec {
   module: string;
@@ -25,6 +28,8 @@ export interface FunctionSpec {
   forms: ParamKind[][];
   /** it runs routes by a name known only at request time: every route[] must compile */
   routesByName?: boolean;
+  /** run may return a promise: the route suspends there until it settles */
+  async?: true;
   /** returns the function's code: > 0 success, < 0 failure, 0 stops the script */
   run(x: Exec, args: Compiled[], pos: Pos, env: FnEnv): number;
 }
@@ -224,6 +229,18 @@ function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
       const n = Number(t);
       return () => n;
     }
+    case "literal":
+    case "sqlcon": {
+      const literal = compileFormat(a.k === "num" ? String(a.num) : text, a.pos).constant;
+      if (literal === undefined) throw new CfgSyntaxError(a.pos, `${fname}: expected a plain string, taken as written (no variables), found ${JSON.stringify(text)}`);
+      if (kind === "sqlcon" && !hasConnection(literal)) {
+        throw new CfgSyntaxError(a.pos, `${fname}: no sqlops connection ${JSON.stringify(literal)} (declared: ${connectionNames().join(", ") || "none"}; modparam("sqlops", "sqlcon", "${literal}=>url"))`);
+      }
+      return () => literal;
+    }
+    case "pvs":
+    case "pvdst":
+      return compilePvList(text, a.pos, fname, kind === "pvdst");
     case "level": {
       const t = text.trim();
       if (t.startsWith("$") && pvLength(t, 0) === t.length) {
@@ -237,11 +254,25 @@ function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
   }
 }
 
+/** "$var(a), $vn(b)": the variables, each writable when `writable` (sql_pvquery's results). */
+function compilePvList(text: string, pos: Pos, fname: string, writable: boolean): CfgPv[] {
+  const names = splitPvList(text);
+  if (names.length === 0) throw new CfgSyntaxError(pos, `${fname}: expected a list of variables ("$var(a), $var(b)"), found ${JSON.stringify(text)}`);
+  return names.map((name, i) => {
+    if (!(name.startsWith("$") && pvLength(name, 0) === name.length)) throw new CfgSyntaxError(pos, `${fname}: item ${i + 1} of the list, ${JSON.stringify(name)}, is not a variable`);
+    const pv = compilePv(name, pos);
+    if (writable && !pv.set) throw new CfgSyntaxError(pos, `${fname}: result variable ${i + 1} (${name}) is read-only`);
+    return pv;
+  });
+}
+
 /** The compiled call: (x) => the function's return code. */
 export function compileCall(name: string, args: Arg[], pos: Pos, env: FnEnv, loaded: Set<string>): (x: Exec) => number {
   const spec = ownEntry(FUNCTIONS, name);
   if (!spec) throw new CfgSyntaxError(pos, `unknown function ${name}() (supported: ${Object.keys(FUNCTIONS).join(", ")})`);
   if (!loaded.has(spec.module)) throw new CfgSyntaxError(pos, `${name}() is exported by module ${spec.module}: add loadmodule "${spec.module}.so"`);
+  // until the compiler suspends routes (the cfg-async work), a promise would be taken for a return code
+  if (spec.async) throw new CfgSyntaxError(pos, `${name}() waits for its answer, and this build's cfg compiler cannot suspend a route yet: call it through KSR (app_jsdt)`);
   const form = spec.forms.find((f) => f.length === args.length);
   if (!form) {
     const counts = spec.forms.map((f) => f.length).join(" or ");

@@ -12,6 +12,7 @@ import { parse } from "./parser.ts";
 import { preprocess } from "./preprocess.ts";
 import type { Action, Exec } from "./runtime.ts";
 import { applyProcessSettings, placeOf, readSettings } from "./settings.ts";
+import type { SqlSettings } from "./sqlops.ts";
 import type { RouteBlock } from "./syntax-tree.ts";
 
 export const EVENT_ROUTE = "microhttpd:request";
@@ -30,6 +31,8 @@ export interface CfgProgram {
   defines: Map<string, string>;
   /** debug-level notes (ignored settings), logged on the first request */
   notes: string[];
+  /** the sqlops connections, opened by connectSql once the cfg compiled */
+  sql: SqlSettings;
 }
 
 /** Parse and compile a .cfg. `text` stands for the file's content (tests). */
@@ -42,7 +45,7 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
   const { named, event } = sortRouteBlocks(tree.routes, notes);
   if (event && !settings.loaded.has("microhttpd")) throw new CfgSyntaxError(event.pos, `event_route[${EVENT_ROUTE}] needs loadmodule "microhttpd.so"`);
   const main = event ? compileRoutes(event, named, settings.loaded, notes) : undefined;
-  const program: CfgProgram = { file, config: settings.config, kemiScript: settings.kemiScript, loaded: settings.loaded, defines: pre.defines, notes };
+  const program: CfgProgram = { file, config: settings.config, kemiScript: settings.kemiScript, loaded: settings.loaded, defines: pre.defines, notes, sql: settings.sql };
   if (main) program.event = eventRouteFunction(main, settings.maxWhile, notes);
   return program;
 }

@@ -11,6 +11,7 @@ import { DEFAULT_SHM_MIB, DEFAULT_TIMER_INTERVAL, declareTable, setMemoryLimit, 
 import { resolveFrom } from "./host.ts";
 import { IGNORED_GLOBALS, IGNORED_PARAMS, MODULES, moduleName, SHM_GLOBALS, USED_GLOBALS, type ModuleSpec } from "./modules.ts";
 import type { CfgTree } from "./syntax-tree.ts";
+import { applySqlModparam, applySqlSettings, checkSqlSettings, newSqlSettings, type SqlSettings } from "./sqlops.ts";
 
 const DEFAULT_MAX_WHILE = 100;
 
@@ -26,6 +27,8 @@ export interface Settings {
   tables: Map<string, Pos>;
   timerInterval: number;
   shmMib: number;
+  /** sqlops, db_sqlite and db_postgres */
+  sql: SqlSettings;
 }
 
 type Modparam = CfgTree["modparams"][number];
@@ -45,11 +48,13 @@ export function readSettings(tree: CfgTree, notes: string[]): Settings {
     tables: new Map(),
     timerInterval: DEFAULT_TIMER_INTERVAL,
     shmMib: DEFAULT_SHM_MIB,
+    sql: newSqlSettings(),
   };
   for (const m of tree.modules) loadModule(m, settings.loaded, notes);
   for (const p of tree.modparams) applyModparam(p, settings, notes);
   for (const g of tree.globals) applyGlobal(g, settings, notes);
   if (tree.cfgengine) checkCfgengine(tree.cfgengine, settings.loaded);
+  checkSqlSettings(settings.sql, settings.loaded);
   return settings;
 }
 
@@ -57,6 +62,7 @@ export function readSettings(tree: CfgTree, notes: string[]): Settings {
 export function applyProcessSettings(settings: Settings): void {
   setMemoryLimit(settings.shmMib);
   setTimerInterval(settings.timerInterval);
+  applySqlSettings(settings.sql);
 }
 
 function loadModule(m: CfgTree["modules"][number], loaded: Set<string>, notes: string[]): void {
@@ -82,6 +88,7 @@ function applyModparam(p: Modparam, settings: Settings, notes: string[]): void {
   else if (key === "pv.varset") setFromModparam(varStore as Map<string, unknown>, String(p.value), p.pos, "varset");
   else if (key === "htable.htable") declareTable(String(p.value), p.pos, settings.tables, notes);
   else if (key === "htable.timer_interval") settings.timerInterval = Number(p.value);
+  else if (mod === "sqlops" || mod === "db_sqlite" || mod === "db_postgres") applySqlModparam(key, p.value, p.pos, settings.sql);
   else if (key === "app_jsdt.load") settings.kemiScript = resolveFrom(p.pos.file, String(p.value));
   else if (IGNORED_PARAMS.has(key)) notes.push(`${placeOf(p.pos)}: modparam ${key} has no effect here: ignored`);
 }

@@ -4,30 +4,12 @@
 import type { RequestContext } from "../context.ts";
 import type { KsrSqlopsApi, PvValue } from "../ksr-api.ts";
 import type { Logger } from "../log.ts";
-import { lookupPv, PvError } from "../pv.ts";
+import { lookupPv, PvError, splitPvList } from "../pv.ts";
 import type { SqlParam } from "./sql-drivers.ts";
 import { freeResult, resultOf, sqlPvquery, sqlQuery, sqlQueryAsync, sqlXquery, type SqlCaller } from "./sqlops.ts";
 import { NO_REQUEST } from "./sqlops-pvs.ts";
 
 const SCRIPT = "<script>";
-
-/** "$var(a), $vn(b);$shv(c)" -> the names, split where sql_pvquery's list splits
- * (spaces, tabs, commas, semicolons, newlines) outside parentheses and braces. */
-export function splitPvList(list: string): string[] {
-  const names: string[] = [];
-  let depth = 0;
-  let cur = "";
-  for (const c of list) {
-    if (c === "(" || c === "{") depth++;
-    else if (c === ")" || c === "}") depth--;
-    if (depth === 0 && /[ \t\n,;]/.test(c)) {
-      if (cur !== "") names.push(cur);
-      cur = "";
-    } else cur += c;
-  }
-  if (cur !== "") names.push(cur);
-  return names;
-}
 
 /** A KEMI value to bind: text, a number or null; anything else is refused (its position named). */
 export function bindable(values: unknown): SqlParam[] | string {

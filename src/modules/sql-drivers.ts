@@ -143,6 +143,9 @@ export class PostgresConnection implements SqlConnection {
       // 0 waits as long as the package allows (30 s); a request is ended by route_timeout before that
       connect_timeout: timeout > 0 ? timeout : 30,
       idle_timeout: 60,
+      // {sql.val} quotes as standard SQL does (a ' doubled, a backslash as it is):
+      // right only while the server reads strings that way, its default since 9.1
+      connection: { standard_conforming_strings: "on", application_name: "mhttpd" },
       onnotice: () => {},
     });
     return this.#client;

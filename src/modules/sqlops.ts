@@ -94,16 +94,16 @@ function withoutPassword(url: string): string {
 }
 
 /** A Kamailio database URL: sqlite://PATH (sqlite:///abs/path; a relative PATH is
- * taken from `base`, the cfg's directory) or postgres://[user[:pass]@]host[:port]/db.
- * Throws an Error naming what is wrong. */
-export function parseDbUrl(url: string, base: string): DbUrl {
+ * made absolute by `resolvePath`, from the cfg's directory) or
+ * postgres://[user[:pass]@]host[:port]/db. Throws an Error naming what is wrong. */
+export function parseDbUrl(url: string, resolvePath: (file: string) => string): DbUrl {
   const m = /^([a-z0-9]+):\/\/(.*)$/is.exec(url);
   if (!m) throw new Error(`${JSON.stringify(url)} is not a database URL (sqlite:///path/file.db or postgres://user:pass@host/db)`);
   const scheme = m[1].toLowerCase();
   if (scheme === "sqlite") {
     const file = m[2];
     if (file === "") throw new Error(`${JSON.stringify(url)}: no database file after sqlite://`);
-    const path = file === ":memory:" || file.startsWith("/") ? file : `${base.replace(/\/$/, "")}/${file}`;
+    const path = file === ":memory:" ? file : resolvePath(file);
     return { kind: "sqlite", path, shown: url };
   }
   if (scheme === "postgres") {
