@@ -271,14 +271,14 @@ export function compileCall(name: string, args: Arg[], pos: Pos, env: FnEnv, loa
   const spec = ownEntry(FUNCTIONS, name);
   if (!spec) throw new CfgSyntaxError(pos, `unknown function ${name}() (supported: ${Object.keys(FUNCTIONS).join(", ")})`);
   if (!loaded.has(spec.module)) throw new CfgSyntaxError(pos, `${name}() is exported by module ${spec.module}: add loadmodule "${spec.module}.so"`);
-  // until the compiler suspends routes (the cfg-async work), a promise would be taken for a return code
-  if (spec.async) throw new CfgSyntaxError(pos, `${name}() waits for its answer, and this build's cfg compiler cannot suspend a route yet: call it through KSR (app_jsdt)`);
   const form = spec.forms.find((f) => f.length === args.length);
   if (!form) {
     const counts = spec.forms.map((f) => f.length).join(" or ");
     throw new CfgSyntaxError(pos, `${name}() takes ${counts} argument(s), got ${args.length}`);
   }
   const compiled = form.map((kind, i) => compileArg(kind, args[i], name));
+  // until the compiler suspends routes (the cfg-async work), a promise would be taken for a return code
+  if (spec.async) throw new CfgSyntaxError(pos, `${name}() waits for its answer, and this build's cfg compiler cannot suspend a route yet: call it through KSR (app_jsdt)`);
   if (spec.routesByName) env.dynamicRoutes = true;
   const run = spec.run;
   return (x) => run(x, compiled, pos, env);
