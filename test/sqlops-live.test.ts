@@ -140,6 +140,33 @@ for (const runtime of RUNTIMES) {
     });
   });
 
+  it(`examples/webhook-store.cfg (its TypeScript route) on ${runtime}: deliveries stored and read back`, async () => {
+    const db = path.join(dir, `webhooks-${runtime}.db`);
+    const srv = await startServer(runtime, [path.join(ROOT, "examples", "webhook-store.cfg"), "--listen-addr", "127.0.0.1", "--listen-port", "0"], { env: { MHTTPD_WEBHOOK_DB: db }, ...launch(runtime) });
+    try {
+      const send = async (method: string, target: string, body?: string) => {
+        const res = (await httpRequest(srv.port, method, target, body === undefined ? {} : { body, headers: { "Content-Type": "application/json" } })).responses[0];
+        assert.ok(res, `${method} ${target}`);
+        return { status: res.status, json: JSON.parse(res.body.toString()) as Record<string, unknown> };
+      };
+      assert.deepEqual(await send("GET", "/hooks/github/latest"), { status: 404, json: { error: "nothing from github yet" } });
+      assert.deepEqual(await send("POST", "/hooks/github", '{"event":"push","ref":"main"}'), { status: 202, json: { id: 1 } });
+      const hostile = `{"event":"x'); drop table hooks; --","n":1}`;
+      assert.deepEqual(await send("POST", "/hooks/github", hostile), { status: 202, json: { id: 2 } });
+      assert.deepEqual(await send("POST", "/hooks/gitlab", "[]"), { status: 202, json: { id: 3 } });
+      const last = await send("GET", "/hooks/github/latest");
+      assert.equal(last.status, 200);
+      assert.deepEqual([last.json.id, last.json.payload], [2, JSON.parse(hostile)]);
+      assert.equal(typeof last.json.received, "number");
+      assert.equal((await send("POST", "/hooks/github", "not json")).status, 400);
+      assert.equal((await send("POST", "/hooks/Bad%20Source", "{}")).status, 400);
+      assert.equal((await send("GET", "/hooks/github")).status, 405);
+      await waitForLog(srv, /webhook-store: stored delivery 3 from gitlab/);
+    } finally {
+      await srv.stop();
+    }
+  });
+
   describe(`sqlops start-up errors on ${runtime}`, () => {
     if (runtime === "deno") {
       it("Deno without --allow-write: the SQLite file cannot be opened, and start-up says why", async () => {
