@@ -7,6 +7,8 @@
 //   node --import tsx scripts/gen-docs.ts --check  exit 1 if README.md is stale
 import { readFileSync, writeFileSync } from "node:fs";
 import { FUNCTIONS } from "../src/cfg/functions.ts";
+// sqlops adds its functions to the table when loaded
+import "../src/cfg/sqlops.ts";
 import { MODULES } from "../src/cfg/modules.ts";
 import { TRANSFORMATIONS } from "../src/cfg/transformations.ts";
 import { envName, flagName } from "../src/config.ts";
