@@ -177,6 +177,7 @@ const bunPlatform = (argv: string[]): Platform => ({
   env: process.env,
   cwd: process.cwd(),
   readTls: async (cert, key) => (await import("./tls.ts")).readTls(cert, key),
+  sqlite: async () => (await import("./sqlite-bun.ts")).sqliteBinding(),
   // workers > 1: the same bun, flags, script and arguments
   prepareWorkers: async () => void (await loadWorkers()),
   spawnWorker: (_index, env, events) => workers!.spawnWorkerProcess(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], env, events),

@@ -143,6 +143,7 @@ const denoPlatform = (argv: string[]): Platform => ({
   env: Deno.env.toObject(),
   cwd: Deno.cwd(),
   readTls: async (cert, key) => (await import("./tls.ts")).readTls(cert, key),
+  sqlite: async () => (await import("./sqlite-deno.ts")).sqliteBinding(),
   // workers > 1: deno run with the permissions granted in full to this process, and
   // --unstable-net: Deno.serve's reusePort is unstable API (Deno 2.x)
   prepareWorkers: async () => void (await loadWorkers()),

@@ -244,6 +244,7 @@ const nodePlatform = (argv: string[]): Platform => ({
   env: process.env,
   cwd: process.cwd(),
   readTls,
+  sqlite: async () => (await import("./sqlite-node.ts")).sqliteBinding(),
   // workers > 1: node:cluster (Node 20 has no reusePort; it came in 22.12). The
   // workers' listen() goes through the primary, which accepts and hands each
   // connection to a worker in turn (round-robin, the default except on Windows).

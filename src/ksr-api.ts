@@ -96,8 +96,44 @@ export interface KsrXApi {
   drop(): never;
 }
 
+/** KSR.sqlops: Kamailio's sqlops KEMI functions. The queries return a Promise:
+ * await them (`if ((await KSR.sqlops.sql_query("db", "...", "ra")) < 0) ...`);
+ * the request is held, the server is not. Connections come from
+ * modparam("sqlops", "sqlcon", "name=>url") in the .cfg that loads the script. */
+export interface KsrSqlopsApi {
+  /** Kamailio's KEMI code: 0 when the query ran (with rows or without), -1 on error
+   * (logged). Rows go to result `res` (read with sql_result_get, sql_num_rows,
+   * $dbr(res=>...)). Never put request data into `query`: use sql_query_bind. */
+  sql_query(con: string, query: string, res?: string): Promise<number>;
+  /** mhttpd: `values` bound to the query's placeholders (`?` on SQLite, `$1` `$2` on
+   * PostgreSQL), never read as SQL. 1 rows stored in `res`, 2 no rows, 3 rows and no
+   * `res`, -1 on error (logged): the cfg function's codes. */
+  sql_query_bind(con: string, query: string, values: (string | number | null)[], res?: string): Promise<number>;
+  /** 1 when the query ran, -1 on error; the rows as $xavp(xavp[i]=>column). */
+  sql_xquery(con: string, query: string, xavp: string): Promise<number>;
+  /** The first row into the variables of `pvs` ("$var(a), $vn(b)"): 1, 2 no rows, -1 error. */
+  sql_pvquery(con: string, query: string, pvs: string): Promise<number>;
+  /** Run the query without waiting (no result): 1, or -1 for an unknown connection. */
+  sql_query_async(con: string, query: string): number;
+  /** Empty result `res`: 1. */
+  sql_result_free(res: string): number;
+  /** rows in result `res` (0 when it holds none) */
+  sql_num_rows(res: string): number;
+  /** columns in result `res` (0 when it holds none) */
+  sql_num_columns(res: string): number;
+  /** 1 when the value at (row, col) is NULL, 0 when not, -1 (logged) out of bounds */
+  sql_is_null(res: string, row: number, col: number): number;
+  /** the value at (row, col): an integer, text, or null (NULL, out of bounds) */
+  sql_result_get(res: string, row: number, col: number): PvValue;
+  /** as sql_result_get, "" instead of null */
+  sql_result_gete(res: string, row: number, col: number): string | number;
+  /** as sql_result_get, 0 instead of null */
+  sql_result_getz(res: string, row: number, col: number): string | number;
+}
+
 export interface KsrApi {
   readonly pv: KsrPvApi;
+  readonly sqlops: KsrSqlopsApi;
   readonly microhttpd: KsrMicrohttpdApi;
   readonly x: KsrXApi;
   readonly jansson: KsrJanssonApi;

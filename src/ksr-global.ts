@@ -116,6 +116,9 @@ export const KSR: KsrApi = Object.freeze({
   get http_client() {
     return currentKsr().http_client;
   },
+  get sqlops() {
+    return currentKsr().sqlops;
+  },
   dbg: (m: string) => currentKsr().dbg(m),
   info: (m: string) => currentKsr().info(m),
   notice: (m: string) => currentKsr().notice(m),

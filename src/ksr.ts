@@ -12,6 +12,7 @@ import { KsrJansson } from "./modules/jansson.ts";
 import { KsrUuid } from "./modules/uuid.ts";
 import { KsrCfgutils } from "./modules/cfgutils.ts";
 import { KsrHttpClient } from "./modules/http-client-ksr.ts";
+import { KsrSqlops } from "./modules/ksr-sqlops.ts";
 
 const NO_REQUEST = "no HTTP request is being processed";
 
@@ -145,6 +146,7 @@ export class Ksr implements KsrApi {
   #crypto: KsrCrypto | undefined;
   #cfgutils: KsrCfgutils | undefined;
   #httpClient: KsrHttpClient | undefined;
+  #sqlops: KsrSqlops | undefined;
 
   constructor(
     /** @internal the request this KSR belongs to (the cfg runtime reads it directly) */
@@ -175,6 +177,9 @@ export class Ksr implements KsrApi {
   }
   get http_client(): KsrHttpClient {
     return (this.#httpClient ??= new KsrHttpClient(this.ctx, this.logger));
+  }
+  get sqlops(): KsrSqlops {
+    return (this.#sqlops ??= new KsrSqlops(this.ctx, this.logger));
   }
 
   // KEMI log functions return 0, as Kamailio's do.

@@ -101,6 +101,14 @@ function asPvError(parse: () => Pv): Pv {
 
 const NULL_PV: Pv = { spec: "$null", get: () => null };
 
+/** Variable classes that modules add ($dbr, $xavp, $sqlrows from sqlops): class -> parser of "$class(inner)". */
+const MODULE_CLASSES: Record<string, (spec: string, inner: string) => Pv> = {};
+
+/** A module's variable class, parsed here like the built-in ones (so KSR.pv and the cfg both see it). */
+export function definePvClass(cls: string, parse: (spec: string, inner: string) => Pv): void {
+  MODULE_CLASSES[cls] = parse;
+}
+
 const PV_RE = /^\$(\w+)(?:\((.*)\))?$/s;
 
 /** The other modules' variables with a name in parentheses: class -> accessor for
@@ -139,9 +147,29 @@ export function parsePv(spec: string): Pv {
     default: {
       const named = namedPvOf(cls);
       if (named) return named(spec, inner);
+      const parse = ownEntry(MODULE_CLASSES, cls);
+      if (parse) return parse(spec, inner);
       throw new PvError(`unknown pseudo-variable class "$${cls}" in ${quote(spec)}`);
     }
   }
+}
+
+/** "$var(a), $vn(b);$shv(c)" -> the names, split where Kamailio's parse_pvname_list splits
+ * (spaces, tabs, commas, semicolons, newlines) outside parentheses and braces. */
+export function splitPvList(list: string): string[] {
+  const names: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const c of list) {
+    if (c === "(" || c === "{") depth++;
+    else if (c === ")" || c === "}") depth--;
+    if (depth === 0 && /[ \t\n,;]/.test(c)) {
+      if (cur !== "") names.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  if (cur !== "") names.push(cur);
+  return names;
 }
 
 // KEMI passes names as strings on every call; parse each distinct name once.

@@ -15,6 +15,8 @@ import { setModuleImporter, type Route } from "./route.ts";
 import { TimerScheduler, type RouteTimer } from "./modules/rtimer.ts";
 import { setKsrEnvironment } from "./ksr-global.ts";
 import { reportStrayErrors, type StrayKind } from "./stray-errors.ts";
+import type { SqliteBinding } from "./modules/sql-drivers.ts";
+import { setSqliteBinding } from "./modules/sqlops.ts";
 import { supervise, WORKER_INDEX_ENV, WORKER_SOCKETS_ENV, type WorkerEvents, type WorkerHandle } from "./supervisor.ts";
 
 export interface Platform {
@@ -37,6 +39,8 @@ export interface Platform {
   prepareWorkers?(): Promise<void>;
   /** how many CPUs (workers auto) */
   cpus?(): number;
+  /** the runtime's SQLite, for db_sqlite (loaded on the first sqlite:// connection) */
+  sqlite?(): Promise<SqliteBinding>;
   /** how route files and KEMI scripts are imported, where the runtime needs a step
    * first (Node: TypeScript support); without it, import() */
   importModule?(url: string): Promise<unknown>;
@@ -105,6 +109,7 @@ export async function main(platform: Platform): Promise<void> {
     return platform.exit(code);
   };
   if (platform.importModule) setModuleImporter(platform.importModule);
+  setSqliteBinding(platform.sqlite && (() => platform.sqlite!()));
   try {
     const cli = parseCommandLine(platform.argv);
     if (cli.help) {

@@ -10,11 +10,14 @@ import type { Arg } from "./syntax-tree.ts";
 /** "fmt" is a formatted string, "igp" an int or one variable, "pvname" the name
  * of a variable, "pvdst" the name of a variable that can be set (a result),
  * "level" an xlog level, "str" a plain string taken as written (Kamailio's char*
- * parameters: no variables in it). */
-export type ParamKind = "fmt" | "igp" | "pvname" | "pvdst" | "level" | "str";
+ * parameters: no variables in it), "literal" the same but refused when it holds a
+ * variable, "sqlcon" a literal naming a declared sqlops connection, "pvs" a list of
+ * variables ("$var(a), $var(b)"), "pvsdst" a list of variables that can be set. */
+export type ParamKind = "fmt" | "igp" | "pvname" | "pvdst" | "level" | "str" | "literal" | "sqlcon" | "pvs" | "pvsdst";
 
-/** A compiled parameter: a getter for fmt/igp/level/str, the variable for pvname and pvdst. */
-export type Compiled = ((ctx: RequestContext) => unknown) | CfgPv;
+/** A compiled parameter: a getter for fmt/igp/level/str/literal/sqlcon, the
+ * variable for pvname and pvdst, the variables for pvs. */
+export type Compiled = ((ctx: RequestContext) => unknown) | CfgPv | CfgPv[];
 
 interface FunctionBase {
   module: string;

@@ -17,6 +17,9 @@ import { pause, waitMs } from "../modules/cfgutils.ts";
 import { CRYPTO_FUNCTIONS } from "./crypto-functions.ts";
 import { HTTP_CLIENT_FUNCTIONS } from "./http-client.ts";
 import { JANSSON_FUNCTIONS } from "./jansson-functions.ts";
+import { SQLOPS_FUNCTIONS } from "./sqlops.ts";
+import { hasConnection, connectionNames } from "../modules/sqlops.ts";
+import { splitPvList } from "../pv.ts";
 
 export type { FnEnv, FunctionSpec, ParamKind };
 
@@ -181,7 +184,7 @@ function waitSpec(fn: "sleep" | "usleep", unit: number, doc: string): FunctionSp
 FUNCTIONS.sleep = waitSpec("sleep", 1000, "sleep(seconds): wait, holding the request, not the server; 1 (-1 with an error log for a negative time); the route stops there when the request ends meanwhile");
 FUNCTIONS.usleep = waitSpec("usleep", 0.001, "usleep(microseconds): as sleep, to the millisecond");
 
-Object.assign(FUNCTIONS, HTTP_CLIENT_FUNCTIONS);
+Object.assign(FUNCTIONS, HTTP_CLIENT_FUNCTIONS, SQLOPS_FUNCTIONS);
 
 /** Compile one argument for its declared kind. */
 function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
@@ -214,6 +217,18 @@ function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
       const s = a.k === "num" ? String(a.num) : text;
       return () => s;
     }
+    case "literal":
+    case "sqlcon": {
+      const literal = compileFormat(a.k === "num" ? String(a.num) : text, a.pos).constant;
+      if (literal === undefined) throw new CfgSyntaxError(a.pos, `${fname}: expected a plain string, taken as written (no variables), found ${JSON.stringify(text)}`);
+      if (kind === "sqlcon" && !hasConnection(literal)) {
+        throw new CfgSyntaxError(a.pos, `${fname}: no sqlops connection ${JSON.stringify(literal)} (declared: ${connectionNames().join(", ") || "none"}; modparam("sqlops", "sqlcon", "${literal}=>url"))`);
+      }
+      return () => literal;
+    }
+    case "pvs":
+    case "pvsdst":
+      return compilePvList(text, a.pos, fname, kind === "pvsdst");
     case "level": {
       const t = text.trim();
       if (t.startsWith("$") && pvLength(t, 0) === t.length) {
@@ -225,6 +240,18 @@ function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
       return () => lvl;
     }
   }
+}
+
+/** "$var(a), $vn(b)": the variables, each writable when `writable` (sql_pvquery's results). */
+function compilePvList(text: string, pos: Pos, fname: string, writable: boolean): CfgPv[] {
+  const names = splitPvList(text);
+  if (names.length === 0) throw new CfgSyntaxError(pos, `${fname}: expected a list of variables ("$var(a), $var(b)"), found ${JSON.stringify(text)}`);
+  return names.map((name, i) => {
+    if (!(name.startsWith("$") && pvLength(name, 0) === name.length)) throw new CfgSyntaxError(pos, `${fname}: item ${i + 1} of the list, ${JSON.stringify(name)}, is not a variable`);
+    const pv = compilePv(name, pos);
+    if (writable && !pv.set) throw new CfgSyntaxError(pos, `${fname}: result variable ${i + 1} (${name}) is read-only`);
+    return pv;
+  });
 }
 
 /** A compiled call: the function's return code, or a promise of it where the function waits. */

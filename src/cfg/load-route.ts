@@ -8,6 +8,7 @@ import { displayPath, importUserModule, kemiRoute, type LoadedRoute, type Route,
 import { fileUrlOf, filePathOf, readTextFile } from "./host.ts";
 import { CfgSyntaxError } from "./lexer.ts";
 import { compileCfg, EVENT_ROUTE, type CfgProgram } from "./program.ts";
+import { connectSql } from "./sqlops.ts";
 
 /** Evaluate a plain KEMI script (Kamailio's kemi.js is not a module) and collect its top-level functions. */
 function evaluateScript(file: string): Record<string, unknown> {
@@ -39,6 +40,11 @@ export async function loadCfgRoute(url: string, predefined: Record<string, strin
   } catch (e) {
     if (e instanceof CfgSyntaxError) throw new StartupError(e.message);
     throw e;
+  }
+  try {
+    await connectSql(program.sql);
+  } catch (e) {
+    throw new StartupError(`${displayPath(url)}: ${(e as Error).message}`);
   }
   const kemi = program.kemiScript ? await loadKemi(program.kemiScript, `modparam("app_jsdt", "load") in ${displayPath(url)}`) : undefined;
   return {

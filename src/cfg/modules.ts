@@ -145,6 +145,19 @@ export const MODULES: Record<string, ModuleSpec> = {
     doc: 'routes run at an interval: modparam("rtimer", "timer", "name=t1;interval=10;mode=1;") and modparam("rtimer", "exec", "timer=t1;route=PURGE"); $rtimer_worker',
     params: { default_interval: "int", timer: "str", exec: "str" },
   },
+  sqlops: {
+    doc: "sql_query(), sql_query_bind() (mhttpd: bound values), sql_xquery(), sql_pvquery(), sql_result_free(), sql_query_async(); $dbr, $sqlrows, $xavp (sql_xquery's rows); {sql.val}",
+    params: { sqlcon: "str", sqlres: "str", tr_buf_size: "int", log_buf_size: "int", connect_mode: "int", results_maxsize: "int" },
+  },
+  db_sqlite: {
+    doc: "sqlops on SQLite (sqlite:///path/file.db): bun:sqlite on Bun, node:sqlite on Deno, better-sqlite3 on Node; db_set_readonly, db_set_busy_timeout, db_set_journal_mode",
+    params: { db_set_readonly: "str", db_set_busy_timeout: "str", db_set_journal_mode: "str" },
+  },
+  db_postgres: {
+    doc: "sqlops on PostgreSQL (postgres://user:pass@host:port/db), the postgres package; timeout (the others are refused by name)",
+    // all of Kamailio's, so that the ones not run here are refused by name, not as unknown
+    params: { timeout: "int", retries: "int", lockset: "int", tcp_keepalive: "int", bytea_output_escape: "int", con_param: "str" },
+  },
   app_jsdt: {
     doc: 'KEMI in JavaScript: modparam("app_jsdt", "load", "file.js") with microhttpd event_callback',
     params: { load: "str" },

@@ -15,6 +15,7 @@ import { preprocess } from "./preprocess.ts";
 import { newExec, type CompiledRoute, type Exec, type SuspendingAction } from "./runtime.ts";
 import { applyProcessSettings, placeOf, readSettings, type CfgTimer } from "./settings.ts";
 import { SuspendAnalysis } from "./suspend.ts";
+import type { SqlSettings } from "./sqlops.ts";
 import type { RouteBlock } from "./syntax-tree.ts";
 
 export const EVENT_ROUTE = "microhttpd:request";
@@ -41,6 +42,8 @@ export interface CfgProgram {
   kemiEngine: boolean;
   /** route[NAME] as a timer's route (the native engine; every timer's route is compiled) */
   timerRoute(name: string): TimerRoute;
+  /** the sqlops connections, opened by connectSql once the cfg compiled */
+  sql: SqlSettings;
 }
 
 /** Parse and compile a .cfg. `text` stands for the file's content (tests). */
@@ -68,6 +71,7 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
     defines: pre.defines,
     notes,
     warnings,
+    sql: settings.sql,
     timers: settings.timers,
     kemiEngine: settings.kemiEngine,
     timerRoute(name) {

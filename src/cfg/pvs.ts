@@ -64,8 +64,9 @@ function compileTransform(text: string, pos: Pos): (v: Value, ctx: RequestContex
   }
   const params = rawParams.map((p) => transformParam(p, pos));
   const fn = tr.fn;
-  if (params.length === 0) return (v) => (v === null ? null : fn(v, []));
-  return (v, ctx) => (v === null ? null : fn(v, params.map((p) => p(ctx))));
+  const ofNull = tr.ofNull ?? null;
+  if (params.length === 0) return (v) => (v === null ? ofNull : fn(v, []));
+  return (v, ctx) => (v === null ? ofNull : fn(v, params.map((p) => p(ctx))));
 }
 
 /** "$name", "$name(inner)" or "$(name(inner)[i]{tr}...)" -> accessor. */

@@ -16,6 +16,7 @@ import { useHttpClientSettings } from "../modules/http-client.ts";
 import { INERT_GLOBALS, MODULES, moduleName, NEEDS_ONE_OF, SHM_GLOBALS, unknownModuleMessage, USED_GLOBALS, type Inert, type ModuleSpec } from "./modules.ts";
 import { DEFAULT_INTERVAL_S, parseExec, parseTimer, type TimerSpec } from "../modules/rtimer.ts";
 import type { CfgTree } from "./syntax-tree.ts";
+import { applySqlModparam, applySqlSettings, checkSqlSettings, newSqlSettings, type SqlSettings } from "./sqlops.ts";
 
 const DEFAULT_MAX_WHILE = 100;
 
@@ -41,6 +42,8 @@ export interface Settings {
   kemiEngine: boolean;
   /** modparam("http_client", ...): the module's defaults and connections */
   httpClient: HttpClientSettings;
+  /** sqlops, db_sqlite and db_postgres */
+  sql: SqlSettings;
 }
 
 /** modparam("rtimer", "timer", ...) and the exec modparams that name it */
@@ -71,13 +74,17 @@ export function readSettings(tree: CfgTree, notes: string[]): Settings {
     rtimerDefault: DEFAULT_INTERVAL_S,
     kemiEngine: false,
     httpClient: defaultHttpClientSettings(),
+    sql: newSqlSettings(),
   };
   for (const m of tree.modules) loadModule(m, settings, notes);
-  checkCompanions(tree.modules, settings.loaded);
   for (const p of tree.modparams) applyModparam(p, settings, notes);
   checkHttpClient(tree, settings.httpClient);
   for (const g of tree.globals) applyGlobal(g, settings, notes);
   if (tree.cfgengine) settings.kemiEngine = checkCfgengine(tree.cfgengine, settings.loaded);
+  // a connection's own database module first (its message names the connection),
+  // then the module a loaded one needs at all
+  checkSqlSettings(settings.sql, settings.loaded);
+  checkCompanions(tree.modules, settings.loaded);
   return settings;
 }
 
@@ -86,6 +93,7 @@ export function applyProcessSettings(settings: Settings): void {
   setMemoryLimit(settings.shmMib);
   setTimerInterval(settings.timerInterval);
   useHttpClientSettings(settings.httpClient);
+  applySqlSettings(settings.sql);
 }
 
 function loadModule(m: CfgTree["modules"][number], settings: Settings, notes: string[]): void {
@@ -130,6 +138,7 @@ function applyModparam(p: Modparam, settings: Settings, notes: string[]): void {
   else if (key === "htable.htable") declareTable(String(p.value), p.pos, settings.tables, notes);
   else if (key === "htable.timer_interval") settings.timerInterval = Number(p.value);
   else if (mod === "http_client") applyHttpClientModparam(p, settings.httpClient, notes);
+  else if (mod === "sqlops" || mod === "db_sqlite" || mod === "db_postgres") applySqlModparam(key, p.value, p.pos, settings.sql);
   else if (key === "app_jsdt.load") settings.kemiScript = resolveFrom(p.pos.file, String(p.value));
   else if (mod === "rtimer") applyRtimerParam(p, settings);
 }

@@ -10,6 +10,22 @@ export interface TransformSpec {
   doc: string;
   /** params are already evaluated; `v` is never null here */
   fn(v: string | number, p: Value[]): Value;
+  /** what a null value becomes (else null): {sql.val} turns it into NULL */
+  ofNull?: string;
+}
+
+/** {sql.val}'s limit, sqlops tr_buf_size: a value longer than half of it fails, as in Kamailio */
+export const sqlValBuffer = { size: 2048 };
+
+/** {sql.val}: an integer as it is, text quoted as standard SQL quotes it (each '
+ * doubled). Not Kamailio's escape_common, which puts a backslash before ' " \ as
+ * MySQL reads them: SQLite and PostgreSQL take a backslash as a plain character, so
+ * there a value ending in a backslash would close the quote (docs/differences.md).
+ * A value holding a NUL byte fails (null): SQLite would end the query there. */
+function sqlQuoted(v: string | number): Value {
+  if (typeof v === "number") return String(v);
+  if (v.length > sqlValBuffer.size / 2 - 1 || v.includes("\0")) return null;
+  return `'${v.replaceAll("'", "''")}'`;
 }
 
 const s = toStr;
@@ -151,6 +167,9 @@ export const TRANSFORMATIONS: Record<string, TransformSpec> = {
     fn: (v, [name, sep]) => (paramList(s(v), s(sep)).some(([k]) => k === s(name)) ? 1 : 0),
   },
   "line.count": { min: 0, max: 0, doc: "number of lines", fn: (v) => (s(v) === "" ? 0 : s(v).replace(/\n$/, "").split("\n").length) },
+  "sql.val": { min: 0, max: 0, doc: "{sql.val} (sqlops): the value as an SQL literal: an integer, 'quoted text' (' doubled), NULL for null", fn: sqlQuoted, ofNull: "NULL" },
+  "sql.val.int": { min: 0, max: 0, doc: "{sql.val.int} (sqlops): as {sql.val}, 0 for null", fn: sqlQuoted, ofNull: "0" },
+  "sql.val.str": { min: 0, max: 0, doc: "{sql.val.str} (sqlops): as {sql.val}, '' for null", fn: sqlQuoted, ofNull: "''" },
   "line.at": {
     min: 1,
     max: 1,
