@@ -4,6 +4,7 @@
 // is running.
 import type { RequestContext } from "./context.ts";
 import { KSR_EXIT, type KsrApi, type KsrMicrohttpdApi, type KsrPvApi, type KsrXApi } from "./ksr-api.ts";
+import { KsrNdbRedis } from "./modules/ndb_redis/kemi.ts";
 import { L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN, quote, type Logger } from "./log.ts";
 import { lookupPv, ownEntry, PvError, type PvValue } from "./pv.ts";
 import { queueReply, queueReplyHeader } from "./reply.ts";
@@ -133,6 +134,7 @@ export class Ksr implements KsrApi {
   #pv: KsrPv | undefined;
   #microhttpd: KsrMicrohttpd | undefined;
   #x: KsrX | undefined;
+  #ndbRedis: KsrNdbRedis | undefined;
 
   constructor(
     /** @internal the request this KSR belongs to (the cfg runtime reads it directly) */
@@ -148,6 +150,9 @@ export class Ksr implements KsrApi {
   }
   get x(): KsrX {
     return (this.#x ??= new KsrX(this.ctx));
+  }
+  get ndb_redis(): KsrNdbRedis {
+    return (this.#ndbRedis ??= new KsrNdbRedis(this.ctx, this.logger));
   }
 
   // KEMI log functions return 0, as Kamailio's do.

@@ -4,6 +4,7 @@
 import type { RequestContext } from "./context.ts";
 import type { PvValue } from "./ksr-api.ts";
 import { quote } from "./log.ts";
+import { parseRedisPv, REDISD, RedisPvError } from "./modules/ndb_redis/replies.ts";
 
 export type { PvValue };
 
@@ -102,9 +103,31 @@ export function parsePv(spec: string): Pv {
       return storePv(spec, vnStore, inner, true);
     case "shv":
       return storePv(spec, shvStore, inner, true);
+    case "redis":
+      return redisPv(spec, inner);
+    case "redisd": {
+      const n = ownEntry(REDISD, inner);
+      if (n === undefined) throw new PvError(`unknown $redisd name ${quote(inner)} (known: ${Object.keys(REDISD).join(", ")})`);
+      return { spec, get: () => n };
+    }
     default:
       throw new PvError(`unknown pseudo-variable class "$${cls}" in ${quote(spec)}`);
   }
+}
+
+/** $redis(name=>key): ndb_redis's reply containers, the request's own. */
+function redisPv(spec: string, inner: string): Pv {
+  let read: ReturnType<typeof parseRedisPv<RequestContext | undefined>>;
+  try {
+    read = parseRedisPv<RequestContext | undefined>(inner, (index) => {
+      const pv = parsePv(index);
+      return (ctx) => pv.get(ctx);
+    });
+  } catch (e) {
+    if (e instanceof RedisPvError) throw new PvError(e.message);
+    throw e;
+  }
+  return { spec, get: (ctx) => read(ctx, ctx) };
 }
 
 // KEMI passes names as strings on every call; parse each distinct name once.
