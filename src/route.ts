@@ -6,6 +6,7 @@ import type { RequestContext } from "./context.ts";
 import { StartupError } from "./errors.ts";
 import { EVENT_NAME, type KsrApi } from "./ksr-api.ts";
 import { ksrOf } from "./ksr.ts";
+import { applyRouteModparams } from "./modules/modparam.ts";
 
 /** A KEMI route function, as the user writes it (the app_jsdt signature). */
 export type RouteFunction = (evname: string, ksr: KsrApi) => unknown;
@@ -65,6 +66,7 @@ export async function loadModuleRoute(url: string, defines: Record<string, strin
     throw new StartupError(`-A ${names[0]}: -A defines a #!define for a .cfg route's preprocessor; ${displayPath(url)} is a module, which has none`);
   }
   const mod = await importRouteModule(url);
+  applyRouteModparams(mod.exports.modparams, displayPath(url));
   return {
     label: `the config export of ${displayPath(url)}`,
     config: mod.config,

@@ -12,6 +12,7 @@ import { ownEntry } from "../pv.ts";
 import { compileFormat, compilePv, type CfgPv, type Getter } from "./pvs.ts";
 import { callRoute, runtimeError, type Exec, type RouteTable } from "./runtime.ts";
 import { isIntText, toInt } from "./values.ts";
+import { NDB_REDIS_FUNCTIONS } from "./ndb-redis.ts";
 
 export type ParamKind = "fmt" | "igp" | "pvname" | "level";
 
@@ -25,8 +26,13 @@ export interface FunctionSpec {
   forms: ParamKind[][];
   /** it runs routes by a name known only at request time: every route[] must compile */
   routesByName?: boolean;
+  /** it may return a promise (the async protocol: the route awaits it) */
+  async?: true;
+  /** compiles its arguments itself, when they need more than one kind's rules
+   * (the forms still give the argument counts) */
+  compile?(args: Arg[], pos: Pos): Compiled[];
   /** returns the function's code: > 0 success, < 0 failure, 0 stops the script */
-  run(x: Exec, args: Compiled[], pos: Pos, env: FnEnv): number;
+  run(x: Exec, args: Compiled[], pos: Pos, env: FnEnv): number | Promise<number>;
 }
 
 export interface FnEnv {
@@ -201,6 +207,8 @@ FUNCTIONS.jansson_get = {
   },
 };
 
+Object.assign(FUNCTIONS, NDB_REDIS_FUNCTIONS satisfies Record<string, FunctionSpec>);
+
 /** Compile one argument for its declared kind. */
 function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
   const text = a.v;
@@ -247,8 +255,9 @@ export function compileCall(name: string, args: Arg[], pos: Pos, env: FnEnv, loa
     const counts = spec.forms.map((f) => f.length).join(" or ");
     throw new CfgSyntaxError(pos, `${name}() takes ${counts} argument(s), got ${args.length}`);
   }
-  const compiled = form.map((kind, i) => compileArg(kind, args[i], name));
+  const compiled = spec.compile ? spec.compile(args, pos) : form.map((kind, i) => compileArg(kind, args[i], name));
+  if (spec.async) throw new CfgSyntaxError(pos, `${name}() is asynchronous: this build's cfg compiler runs synchronous functions only`);
   if (spec.routesByName) env.dynamicRoutes = true;
-  const run = spec.run;
+  const run = spec.run as (x: Exec, args: Compiled[], pos: Pos, env: FnEnv) => number;
   return (x) => run(x, compiled, pos, env);
 }

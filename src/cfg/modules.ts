@@ -2,6 +2,7 @@
 // microhttpd's parameters come from src/params.ts (one table for every route
 // style); the others are declared here with Kamailio's types.
 import { PARAMS, type KamailioType } from "../params.ts";
+import { NDB_REDIS_PARAMS } from "../modules/ndb_redis/params.ts";
 
 export interface ModuleSpec {
   doc: string;
@@ -27,6 +28,10 @@ export const MODULES: Record<string, ModuleSpec> = {
   cfgutils: { doc: "check_route_exists(), route_if_exists()", params: { initial_probability: "int", hash_file: "str" } },
   jansson: { doc: "jansson_get()", params: {} },
   htable: { doc: "$sht(table=>key), sht_rm(), sht_reset(); size, autoexpire, initval, updateexpire, timer_interval", params: { htable: "str", db_url: "str", enable_dmq: "int", timer_interval: "int" } },
+  ndb_redis: {
+    doc: "redis_cmd(), redis_pipe_cmd(), redis_execute(), redis_free(), $redis(reply=>key), $redisd(...); servers, timeouts, allowed_timeouts/disable_time (cluster and sentinel refused)",
+    params: NDB_REDIS_PARAMS,
+  },
   app_jsdt: { doc: 'KEMI in JavaScript: modparam("app_jsdt", "load", "file.js") with microhttpd event_callback', params: { load: "str", mode: "int" } },
   ...Object.fromEntries(SIP_ONLY.map((m) => [m, { doc: "SIP only: accepted and ignored", params: {}, ignored: true }])),
 };

@@ -9,6 +9,7 @@ import { validateParam } from "../config.ts";
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
 import { DEFAULT_SHM_MIB, DEFAULT_TIMER_INTERVAL, declareTable, setMemoryLimit, setTimerInterval } from "./htable.ts";
 import { resolveFrom } from "./host.ts";
+import { configureNdbRedis } from "./ndb-redis.ts";
 import { IGNORED_GLOBALS, IGNORED_PARAMS, MODULES, moduleName, SHM_GLOBALS, USED_GLOBALS, type ModuleSpec } from "./modules.ts";
 import type { CfgTree } from "./syntax-tree.ts";
 
@@ -26,6 +27,8 @@ export interface Settings {
   tables: Map<string, Pos>;
   timerInterval: number;
   shmMib: number;
+  /** modparam("ndb_redis", ...), in their order */
+  ndbRedis: Modparam[];
 }
 
 type Modparam = CfgTree["modparams"][number];
@@ -45,6 +48,7 @@ export function readSettings(tree: CfgTree, notes: string[]): Settings {
     tables: new Map(),
     timerInterval: DEFAULT_TIMER_INTERVAL,
     shmMib: DEFAULT_SHM_MIB,
+    ndbRedis: [],
   };
   for (const m of tree.modules) loadModule(m, settings.loaded, notes);
   for (const p of tree.modparams) applyModparam(p, settings, notes);
@@ -57,6 +61,7 @@ export function readSettings(tree: CfgTree, notes: string[]): Settings {
 export function applyProcessSettings(settings: Settings): void {
   setMemoryLimit(settings.shmMib);
   setTimerInterval(settings.timerInterval);
+  configureNdbRedis(settings.ndbRedis);
 }
 
 function loadModule(m: CfgTree["modules"][number], loaded: Set<string>, notes: string[]): void {
@@ -82,6 +87,7 @@ function applyModparam(p: Modparam, settings: Settings, notes: string[]): void {
   else if (key === "pv.varset") setFromModparam(varStore as Map<string, unknown>, String(p.value), p.pos, "varset");
   else if (key === "htable.htable") declareTable(String(p.value), p.pos, settings.tables, notes);
   else if (key === "htable.timer_interval") settings.timerInterval = Number(p.value);
+  else if (mod === "ndb_redis") settings.ndbRedis.push(p);
   else if (key === "app_jsdt.load") settings.kemiScript = resolveFrom(p.pos.file, String(p.value));
   else if (IGNORED_PARAMS.has(key)) notes.push(`${placeOf(p.pos)}: modparam ${key} has no effect here: ignored`);
 }

@@ -72,7 +72,11 @@ export function setNdbRedisParam(name: string, value: unknown, readCa?: ReadCaDi
     case "ca_path":
       if (value === "") return;
       if (!readCa) throw new NdbRedisConfigError("ca_path: no file access here");
-      p.ca = readCa(value as string);
+      try {
+        p.ca = readCa(value as string);
+      } catch (e) {
+        throw new NdbRedisConfigError(`ca_path ${JSON.stringify(value)}: ${(e as Error).message}`);
+      }
       if (p.ca.length === 0) throw new NdbRedisConfigError(`ca_path ${JSON.stringify(value)}: no PEM certificate in that directory`);
       return;
   }
