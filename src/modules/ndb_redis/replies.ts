@@ -68,7 +68,7 @@ export function parseRedisPv<C>(inner: string, resolve: (spec: string) => (ctx: 
   const keys: Key<C>[] = [];
   let rest = text.slice(m[0].length);
   for (;;) {
-    const k = /^\s*(type|value|info|size)\s*(?:\[\s*([^\]\s]+)\s*\])?/.exec(rest);
+    const k = /^\s*(type|value|info|size)(?![\w$])\s*(?:\[\s*([^\]\s]+)\s*\])?/.exec(rest);
     if (!k) throw new RedisPvError(`$redis(${inner}): unknown key ${JSON.stringify(rest.trim())} (type, value, info, size, value[n], type[n])`);
     const kind = k[1] as KeyKind;
     if (k[2] !== undefined && (kind === "info" || kind === "size")) throw new RedisPvError(`$redis(${inner}): ${kind} takes no [index]`);
