@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { FIXTURES, RUNTIMES, httpRequest, startServer, waitForLog, type Server } from "./_harness.ts";
+import { FIXTURES, RUNTIMES, httpRequest, runToExit, startServer, waitForLog, type Server } from "./_harness.ts";
 import { freePort, redisRaw, startRedis, type RedisServerProcess } from "./_redis.ts";
 
 const ROUTE = path.join(FIXTURES, "ndb-redis", "route.ts");
@@ -186,11 +186,26 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    it("a server unreachable at start-up stops it (exit 1), unless init_without_redis is 1", async () => {
+      const port = await freePort();
+      const r = await runToExit(runtime, [ROUTE, ...LOCAL], { REDIS_PORT: String(port) });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /mhttpd: ndb_redis: cannot connect to redis server "main": .*\(modparam\("ndb_redis", "init_without_redis", 1\) starts without it\)/);
+      assert.doesNotMatch(r.stdout, /listening/);
+      const srv = await startServer(runtime, [ROUTE, ...LOCAL], { env: { REDIS_PORT: String(port), REDIS_INIT_WITHOUT: "1" } });
+      try {
+        await waitForLog(srv, /WARNING: ndb_redis: failed to connect to redis server "main": .*starting anyway/);
+        assert.deepEqual(await run(srv, [{ cmd: "PING", read: ["info"] }]), [{ rc: -1, info: null }]);
+      } finally {
+        assert.equal((await srv.stop()).code, 0);
+      }
+    });
+
     it("a server that never answers: -1 at cmd_timeout; past route_timeout the request gets 503", async () => {
       const silent = net.createServer((sock) => sock.on("data", () => {}));
       const port = await freePort();
       await new Promise<void>((r) => silent.listen(port, "127.0.0.1", r));
-      const srv = await startServer(runtime, [ROUTE, ...LOCAL, "--route-timeout", "1"], { env: { REDIS_PORT: String(port), REDIS_CMD_TIMEOUT: "300" } });
+      const srv = await startServer(runtime, [ROUTE, ...LOCAL, "--route-timeout", "1"], { env: { REDIS_PORT: String(port), REDIS_CMD_TIMEOUT: "300", REDIS_INIT_WITHOUT: "1" } });
       try {
         const t0 = Date.now();
         assert.deepEqual(await run(srv, [{ cmd: "PING", read: ["type"] }]), [{ rc: -1, type: null }]);
