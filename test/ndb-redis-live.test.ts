@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { FIXTURES, RUNTIMES, httpRequest, runToExit, startServer, waitForLog, type Server } from "./_harness.ts";
+import { compileCfg } from "../src/cfg/program.ts";
+import { resetNdbRedis } from "../src/modules/ndb_redis/params.ts";
+import { FIXTURES, ROOT, RUNTIMES, httpRequest, runToExit, startServer, waitForLog, type Server } from "./_harness.ts";
 import { freePort, redisRaw, startRedis, type RedisServerProcess } from "./_redis.ts";
 
 const ROUTE = path.join(FIXTURES, "ndb-redis", "route.ts");
@@ -221,5 +223,67 @@ for (const runtime of RUNTIMES) {
         silent.close();
       }
     });
+  });
+}
+
+/** A cfg route can await only once the cfg compiler runs asynchronous functions
+ * (the cfg-async work): until then the .cfg cases wait, saying so. */
+const cfgAwaits = (() => {
+  try {
+    compileCfg("/probe.cfg", { text: '#!KAMAILIO\nloadmodule "microhttpd.so"\nloadmodule "ndb_redis.so"\nmodparam("ndb_redis", "server", "name=p;addr=127.0.0.1")\nevent_route[microhttpd:request] {\n  redis_cmd("p", "PING", "r");\n}\n' });
+    return true;
+  } catch (e) {
+    if (/is asynchronous/.test((e as Error).message)) return false;
+    throw e;
+  } finally {
+    resetNdbRedis();
+  }
+})();
+const WAITING = cfgAwaits ? false : "waits for the asynchronous cfg compiler (cfg-async)";
+
+const EXAMPLE = (ext: string) => path.join(ROOT, "examples", `rate-limit.${ext}`);
+
+for (const runtime of RUNTIMES) {
+  describe(`examples/rate-limit on ${runtime}`, () => {
+    let redis: RedisServerProcess;
+    before(async () => {
+      redis = await startRedis();
+    });
+    after(async () => {
+      await redis?.dispose();
+    });
+
+    for (const ext of ["ts", "cfg"]) {
+      it(`rate-limit.${ext}: a limit per client address, 429 past it, open when Redis is down`, { skip: ext === "cfg" && WAITING }, async () => {
+        await redisRaw(redis.port, ["FLUSHALL"]);
+        const server = `name=main;addr=127.0.0.1;port=${redis.port}`;
+        const args = ext === "cfg" ? ["-A", `REDIS_SERVER="${server}"`, "-A", "RATE_LIMIT=3"] : [];
+        const srv = await startServer(runtime, [EXAMPLE(ext), ...LOCAL, "--trusted-proxies", "127.0.0.1", ...args], { env: { REDIS_SERVER: server, RATE_LIMIT: "3" } });
+        const from = (client: string) => httpRequest(srv.port, "GET", "/", { headers: { "X-Forwarded-For": client } }).then((r) => r.responses[0]);
+        try {
+          for (const remaining of [2, 1, 0]) {
+            const r = await from("192.0.2.1");
+            assert.equal(r?.status, 200);
+            assert.deepEqual(JSON.parse(r.body.toString()), { ok: true, remaining });
+            assert.equal(r.headers["ratelimit-remaining"], String(remaining));
+          }
+          const limited = await from("192.0.2.1");
+          assert.equal(limited?.status, 429);
+          const retry = Number(limited.headers["retry-after"]);
+          assert.ok(retry > 0 && retry <= 60, `Retry-After ${limited.headers["retry-after"]}`);
+          assert.deepEqual(JSON.parse(limited.body.toString()), { error: "too many requests", retry_after: retry });
+          assert.deepEqual(JSON.parse((await from("192.0.2.2")).body.toString()), { ok: true, remaining: 2 }, "another client counts on its own");
+          assert.equal(await redisRaw(redis.port, ["GET", "ratelimit:192.0.2.1"]), "$1\r\n4\r\n");
+          await redis.stop();
+          const open = await from("192.0.2.1");
+          assert.equal(open?.status, 200);
+          assert.deepEqual(JSON.parse(open.body.toString()), { ok: true, limited: false });
+          await waitForLog(srv, /ERROR: <script>: rate-limit: no count from Redis for 192\.0\.2\.1: letting the request through/);
+        } finally {
+          await srv.stop();
+          await redis.restart();
+        }
+      });
+    }
   });
 }
