@@ -287,3 +287,64 @@ for (const runtime of RUNTIMES) {
     }
   });
 }
+
+for (const runtime of RUNTIMES) {
+  describe(`ndb_redis through a .cfg on ${runtime}`, { skip: WAITING }, () => {
+    let redis: RedisServerProcess;
+    let srv: Server;
+    const get = async (target: string, headers: Record<string, string> = {}) => {
+      const r = (await httpRequest(srv.port, "GET", target, { headers })).responses[0];
+      assert.ok(r, `no response to ${target} (stderr: ${srv.stderr()})`);
+      return { status: r.status, text: r.body.toString() };
+    };
+    before(async () => {
+      redis = await startRedis();
+      srv = await startServer(runtime, [path.join(FIXTURES, "ndb-redis", "route.cfg"), ...LOCAL, "-A", `REDIS_SERVER="name=main;addr=127.0.0.1;port=${redis.port}"`]);
+    });
+    after(async () => {
+      await srv?.stop();
+      await redis?.dispose();
+    });
+
+    it("redis_cmd: 1 when done, -1 for a Redis error; $redis reads every reply type", async () => {
+      const r = await get("/types");
+      assert.equal(r.status, 200);
+      assert.equal(
+        r.text,
+        [
+          "s=5 OK <null>",
+          "g=1 hello",
+          "d=3 3",
+          "l=2 3 a 7 1",
+          "q=QUEUED",
+          "x=2 3 b 6 WRONGTYPE Operation against a key holding the wrong kind of value",
+          "n=4 <null>",
+          "e=failed 6 ERR value is not an integer or out of range",
+          "status=5",
+          "",
+        ].join("\n"),
+      );
+    });
+
+    it("a variable's value stays one word of the command, whatever it holds", async () => {
+      const r = await get("/words", { "X-Key": "a b", "X-Value": "c SET pwned 1" });
+      assert.equal(r.text, "r=OK\ng=c SET pwned 1\npwned=0\n");
+      assert.equal(await redisRaw(redis.port, ["GET", "inj:a b"]), "$13\r\nc SET pwned 1\r\n");
+    });
+
+    it("redis_pipe_cmd and redis_execute pipeline; redis_free frees", async () => {
+      const r = await get("/pipe");
+      assert.equal(r.text, "exec=ok\np1=<null>\np2=2\np3=6\nagain=nothing queued\nfree=never filled\n");
+      await waitForLog(srv, /WARNING: ndb_redis: .*redis_execute: no pipelined commands for "main"/);
+    });
+
+    it("Redis down: -1 (the route answers 503 itself); back: it reconnects", async () => {
+      assert.equal((await get("/ping")).text, "r=PONG\n");
+      await redis.stop();
+      assert.equal((await get("/ping")).status, 503);
+      await waitForLog(srv, /ERROR: ndb_redis: .*route\.cfg:\d+: redis_cmd: redis server "main": /);
+      await redis.restart();
+      assert.equal((await get("/ping")).text, "r=PONG\n");
+    });
+  });
+}
