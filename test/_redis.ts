@@ -2,8 +2,9 @@
 // directory, without persistence, stopped (and restarted, for "Redis down and
 // back") by the test. A missing binary fails the test with what to install.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import tls from "node:tls";
 import os from "node:os";
 import path from "node:path";
 
@@ -35,11 +36,11 @@ function ensureBinary(): void {
   }
 }
 
-function waitForPing(port: number, timeoutMs = 5000): Promise<void> {
+function waitForPing(port: number, secure: boolean, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
-      const sock = net.connect({ host: "127.0.0.1", port });
+      const sock = secure ? tls.connect({ host: "127.0.0.1", port, rejectUnauthorized: false }) : net.connect({ host: "127.0.0.1", port });
       let got = "";
       sock.on("data", (d) => {
         got += d;
@@ -48,7 +49,7 @@ function waitForPing(port: number, timeoutMs = 5000): Promise<void> {
           resolve();
         }
       });
-      sock.on("connect", () => sock.write("PING\r\n"));
+      sock.on(secure ? "secureConnect" : "connect", () => sock.write("PING\r\n"));
       sock.on("error", () => {
         sock.destroy();
         if (Date.now() > until) reject(new Error(`redis-server on port ${port} did not answer PING`));
@@ -59,14 +60,22 @@ function waitForPing(port: number, timeoutMs = 5000): Promise<void> {
   });
 }
 
-export async function startRedis(): Promise<RedisServerProcess> {
+/** `tls`: serve TLS only, with this certificate and key (PEM). */
+export async function startRedis(opts: { tls?: { cert: string; key: string } } = {}): Promise<RedisServerProcess> {
   ensureBinary();
   const dir = mkdtempSync(path.join(os.tmpdir(), "mhttpd-redis-"));
   const port = await freePort();
+  let listen = ["--port", String(port)];
+  if (opts.tls) {
+    writeFileSync(path.join(dir, "cert.pem"), opts.tls.cert);
+    writeFileSync(path.join(dir, "key.pem"), opts.tls.key);
+    const files = ["--tls-cert-file", path.join(dir, "cert.pem"), "--tls-key-file", path.join(dir, "key.pem"), "--tls-ca-cert-file", path.join(dir, "cert.pem")];
+    listen = ["--port", "0", "--tls-port", String(port), ...files, "--tls-auth-clients", "no"];
+  }
   let proc: ChildProcess | undefined;
   const start = async () => {
-    proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
-    await waitForPing(port);
+    proc = spawn("redis-server", [...listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
+    await waitForPing(port, opts.tls !== undefined);
   };
   const stop = () =>
     new Promise<void>((resolve) => {

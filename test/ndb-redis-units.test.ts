@@ -17,6 +17,10 @@ import { encodeCommand, MAX_DEPTH, ProtocolError, ReplyReader, type RedisReply }
 import { ndbRedis } from "../src/modules/ndb_redis/servers.ts";
 import { parsePv, PvError } from "../src/pv.ts";
 import { freePort, redisRaw, startRedis, type RedisServerProcess } from "./_redis.ts";
+import { selfSigned } from "./fixtures/tls/selfsigned.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 
 const seed = Number(process.env.MHTTPD_FC_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const params = { seed, numRuns: 300 };
@@ -233,3 +237,29 @@ describe("ndb_redis against a live redis-server, in-process", () => {
     assert.match(lines.join("\n"), /NOTICE: ndb_redis: redis server "down" re-enabled/);
   });
 });
+
+describe("ndb_redis over TLS (tls=1, ca_path), in-process", () => {
+  it("talks to a TLS-only redis-server whose certificate ca_path trusts; without it, -1 and the TLS error", async () => {
+    const cert = selfSigned("localhost");
+    const redis = await startRedis({ tls: cert });
+    const caDir = mkdtempSync(path.join(os.tmpdir(), "mhttpd-ca-"));
+    writeFileSync(path.join(caDir, "redis.pem"), cert.cert);
+    const lines: string[] = [];
+    const c: Caller = { owner: {}, logger: new Logger(3, (l) => lines.push(l)) };
+    try {
+      resetNdbRedis();
+      setNdbRedisParam("server", `name=t;addr=localhost;port=${redis.port};tls=1`);
+      assert.equal(await redisExec(c, "redis_cmd", "t", ["PING"], "r"), -1, "a self-signed certificate no CA vouches for");
+      assert.match(lines.join("\n"), /redis server "t": .*(self.signed|certificate|verify)/i);
+      // as a route module gives it: the directory's PEM files read by the module
+      applyRouteModparams([["ndb_redis", "server", `name=t;addr=localhost;port=${redis.port};tls=1`], ["ndb_redis", "ca_path", caDir]], "tls.ts");
+      assert.equal(await redisExec(c, "redis_cmd", "t", ["PING"], "r"), 0);
+      assert.equal(parsePv("$redis(r=>info)").get(c.owner as never), "PONG");
+    } finally {
+      resetNdbRedis();
+      await redis.dispose();
+      rmSync(caDir, { recursive: true, force: true });
+    }
+  });
+});
+
