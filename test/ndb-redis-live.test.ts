@@ -127,6 +127,15 @@ for (const runtime of RUNTIMES) {
       await waitForLog(srv, /redis_cmd: the command is empty/);
     });
 
+    it("runs many commands in one request without piling listeners on its signal", async () => {
+      const out = await run(srv, Array.from({ length: 15 }, () => ({ cmd: "INCR many" })));
+      assert.equal(out.length, 15);
+      assert.ok(out.every((o) => o.rc === 0));
+      // Node warns past 10 abort listeners on one signal; each command must take its own away
+      await new Promise((r) => setTimeout(r, 100));
+      assert.doesNotMatch(srv.stderr(), /MaxListenersExceeded|memory leak/);
+    });
+
     it("frees a reply: null after redis_free, which is -1 for a container never filled", async () => {
       const out = await run(srv, [{ cmd: "PING", into: "p", read: ["info"] }, { cmd: "FREE", into: "p", read: ["type", "info"] }, { cmd: "FREE", into: "never" }]);
       assert.deepEqual(out, [

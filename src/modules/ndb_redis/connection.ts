@@ -101,20 +101,24 @@ export class RedisConnection {
   request(commands: readonly (readonly string[])[], timeoutMs: number, signal?: AbortSignal): Promise<RedisReply[]> {
     if (this.closed !== undefined) return Promise.reject(new RedisIoError(this.closed));
     return new Promise<RedisReply[]>((resolve, reject) => {
-      const w: Waiting = { expect: commands.length, replies: [], resolve, reject, timer: undefined, abandoned: false };
-      if (signal) {
-        if (signal.aborted) return reject(signal.reason);
-        signal.addEventListener(
-          "abort",
-          () => {
-            if (w.replies.length === w.expect) return;
-            w.abandoned = true;
-            clearTimeout(w.timer);
-            reject(signal.reason);
-          },
-          { once: true },
-        );
-      }
+      if (signal?.aborted) return reject(signal.reason);
+      // the listener goes with the command: a route may run many on one signal
+      const onAbort = () => {
+        if (w.replies.length === w.expect) return;
+        w.abandoned = true;
+        clearTimeout(w.timer);
+        reject(signal!.reason);
+      };
+      const done = () => signal?.removeEventListener("abort", onAbort);
+      const w: Waiting = {
+        expect: commands.length,
+        replies: [],
+        resolve: (r) => (done(), resolve(r)),
+        reject: (e) => (done(), reject(e)),
+        timer: undefined,
+        abandoned: false,
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
       w.timer = setTimeout(() => this.close(`no reply within cmd_timeout (${timeoutMs} ms)`), timeoutMs);
       this.#waiting.push(w);
       this.#socket.write(concatBytes(commands.map(encodeCommand)));
