@@ -10,6 +10,10 @@ export class StartupError extends Error {}
  * where it came from and what is allowed. */
 export class ConfigError extends StartupError {}
 
+/** A start-up that failed for a reason a restart may cure (a module's server that
+ * cannot be reached): exits EXIT_FAILURE with its message. */
+export class StartupFailure extends Error {}
+
 /** Exit status for a configuration error (sysexits.h EX_CONFIG): a restart cannot
  * cure it, and a service manager can tell it from the rest (systemd:
  * RestartPreventExitStatus=78). */

@@ -88,6 +88,22 @@ export interface KsrCfgutilsApi {
   usleep(microseconds: number): Promise<number>;
 }
 
+/** KSR.ndb_redis: Kamailio's KEMI exports of ndb_redis. Asynchronous here: await
+ * them (`if ((await KSR.ndb_redis.redis_cmd_p1("srv", "INCR %s", key, "r")) < 0) ...`).
+ * The reply is read with KSR.pv.get("$redis(r=>value)"). */
+export interface KsrNdbRedisApi {
+  /** Run the command on the server (words cut at spaces, as hiredis does); its reply
+   * into container `res`. 0 when done (Kamailio's KEMI code), -1 on failure or a
+   * Redis error reply (logged), -2 while the server is disabled (allowed_timeouts). */
+  redis_cmd(srv: string, cmd: string, res: string): Promise<number>;
+  /** The same with one "%s" in `cmd`: p1 is one word, whatever it holds. */
+  redis_cmd_p1(srv: string, cmd: string, p1: string, res: string): Promise<number>;
+  redis_cmd_p2(srv: string, cmd: string, p1: string, p2: string, res: string): Promise<number>;
+  redis_cmd_p3(srv: string, cmd: string, p1: string, p2: string, p3: string, res: string): Promise<number>;
+  /** Free the reply in container `res`: 1, or -1 when no command filled it. */
+  redis_free(res: string): number;
+}
+
 /** KSR.x: leave the route. */
 export interface KsrXApi {
   /** End the route now; a reply already queued is sent. */
@@ -142,6 +158,7 @@ export interface KsrApi {
   readonly cfgutils: KsrCfgutilsApi;
   /** Kamailio's http_client exports; each returns a promise the route awaits */
   readonly http_client: KsrHttpClientApi;
+  readonly ndb_redis: KsrNdbRedisApi;
   dbg(msg: string): number;
   info(msg: string): number;
   notice(msg: string): number;

@@ -119,6 +119,9 @@ export const KSR: KsrApi = Object.freeze({
   get sqlops() {
     return currentKsr().sqlops;
   },
+  get ndb_redis() {
+    return currentKsr().ndb_redis;
+  },
   dbg: (m: string) => currentKsr().dbg(m),
   info: (m: string) => currentKsr().info(m),
   notice: (m: string) => currentKsr().notice(m),

@@ -4,6 +4,7 @@
 // is running.
 import type { RequestContext } from "./context.ts";
 import { KSR_EXIT, type KsrApi, type KsrMicrohttpdApi, type KsrPvApi, type KsrXApi } from "./ksr-api.ts";
+import { KsrNdbRedis } from "./modules/ndb_redis/kemi.ts";
 import { L_CRIT, L_DBG, L_ERR, L_INFO, L_NOTICE, L_WARN, quote, type Logger } from "./log.ts";
 import { lookupPv, ownEntry, PvError, type PvValue } from "./pv.ts";
 import { queueReply, queueReplyHeader } from "./reply.ts";
@@ -147,6 +148,7 @@ export class Ksr implements KsrApi {
   #cfgutils: KsrCfgutils | undefined;
   #httpClient: KsrHttpClient | undefined;
   #sqlops: KsrSqlops | undefined;
+  #ndbRedis: KsrNdbRedis | undefined;
 
   constructor(
     /** @internal the request this KSR belongs to (the cfg runtime reads it directly) */
@@ -180,6 +182,9 @@ export class Ksr implements KsrApi {
   }
   get sqlops(): KsrSqlops {
     return (this.#sqlops ??= new KsrSqlops(this.ctx, this.logger));
+  }
+  get ndb_redis(): KsrNdbRedis {
+    return (this.#ndbRedis ??= new KsrNdbRedis(this.ctx, this.logger));
   }
 
   // KEMI log functions return 0, as Kamailio's do.

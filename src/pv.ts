@@ -9,6 +9,7 @@ import { uuidPv } from "./modules/uuid.ts";
 import { PvError, type Pv } from "./pv-accessor.ts";
 import type { VarView } from "./run-scope.ts";
 import { curlErrorPv, httpResponseHeaderPv, lastCurlErrorPv } from "./modules/http-client-pvs.ts";
+import { parseRedisPv, REDISD, RedisPvError } from "./modules/ndb_redis/replies.ts";
 
 export type { PvValue };
 export { PvError, type Pv };
@@ -144,6 +145,13 @@ export function parsePv(spec: string): Pv {
       return asPvError(() => curlErrorPv(spec, inner, lookupPv));
     case "httprhdr":
       return asPvError(() => httpResponseHeaderPv(spec, inner));
+    case "redis":
+      return redisPv(spec, inner);
+    case "redisd": {
+      const n = ownEntry(REDISD, inner);
+      if (n === undefined) throw new PvError(`unknown $redisd name ${quote(inner)} (known: ${Object.keys(REDISD).join(", ")})`);
+      return { spec, get: () => n };
+    }
     default: {
       const named = namedPvOf(cls);
       if (named) return named(spec, inner);
@@ -170,6 +178,21 @@ export function splitPvList(list: string): string[] {
   }
   if (cur !== "") names.push(cur);
   return names;
+}
+
+/** $redis(name=>key): ndb_redis's reply containers, the request's own. */
+function redisPv(spec: string, inner: string): Pv {
+  let read: ReturnType<typeof parseRedisPv<RequestContext | undefined>>;
+  try {
+    read = parseRedisPv<RequestContext | undefined>(inner, (index) => {
+      const pv = parsePv(index);
+      return (ctx) => pv.get(ctx);
+    });
+  } catch (e) {
+    if (e instanceof RedisPvError) throw new PvError(e.message);
+    throw e;
+  }
+  return { spec, get: (ctx) => read(ctx, ctx) };
 }
 
 // KEMI passes names as strings on every call; parse each distinct name once.

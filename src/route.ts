@@ -7,6 +7,7 @@ import { StartupError } from "./errors.ts";
 import { EVENT_NAME, type KsrApi } from "./ksr-api.ts";
 import { ksrOf } from "./ksr.ts";
 import { moduleTimers, type RouteTimer } from "./modules/rtimer.ts";
+import { applyRouteModparams } from "./modules/modparam.ts";
 
 /** A KEMI route function, as the user writes it (the app_jsdt signature). */
 export type RouteFunction = (evname: string, ksr: KsrApi) => unknown;
@@ -72,6 +73,7 @@ export async function loadModuleRoute(url: string, defines: Record<string, strin
   const mod = await importRouteModule(url);
   const timers = Object.hasOwn(mod.exports, "timers") ? moduleTimers(mod.exports.timers, `route module ${displayPath(url)}`) : [];
   if (typeof timers === "string") throw new StartupError(timers);
+  applyRouteModparams(mod.exports.modparams, displayPath(url));
   return {
     label: `the config export of ${displayPath(url)}`,
     config: mod.config,

@@ -5,10 +5,11 @@
 import type { ServerAdapter, Listening, TlsFiles } from "./adapter.ts";
 import { parseCommandLine, usage, type CommandLine } from "./cli.ts";
 import { resolveParams } from "./config.ts";
-import { EXIT_CONFIG, EXIT_FAILURE, StartupError } from "./errors.ts";
+import { EXIT_CONFIG, EXIT_FAILURE, StartupError, StartupFailure } from "./errors.ts";
 import { createHandler, type Handler } from "./handler.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { loadRoute } from "./load-route.ts";
+import { startModules } from "./modules/startup.ts";
 import { escapeLogLine, Logger } from "./log.ts";
 import type { ListenSocket, Params } from "./params.ts";
 import { setModuleImporter, type Route } from "./route.ts";
@@ -131,7 +132,7 @@ export async function main(platform: Platform): Promise<void> {
     await serve(platform, setup);
   } catch (e) {
     if (e instanceof StartupError) return fail(e.message);
-    if (e instanceof ListenError) return fail(e.message, EXIT_FAILURE);
+    if (e instanceof ListenError || e instanceof StartupFailure) return fail(e.message, EXIT_FAILURE);
     return fail(`start-up failed: ${(e as Error)?.stack ?? String(e)}`, EXIT_FAILURE);
   }
 }
@@ -192,6 +193,7 @@ class ListenError extends Error {}
 /** The handler, the signals, then one listener per socket. */
 async function serve(platform: Platform, setup: Configured): Promise<void> {
   const { params, logger } = setup;
+  await startModules(logger);
   const lifecycle = new Lifecycle();
   const handler = createHandler({ route: setup.route, params, logger, adapter: platform.adapter, lifecycle, accessLog: platform.stdout });
   await handler.ready;

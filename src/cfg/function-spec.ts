@@ -29,6 +29,9 @@ interface FunctionBase {
   /** start-up checks of the arguments as written (Kamailio's fixup): throws a
    * CfgSyntaxError naming what is wrong */
   fixup?(args: Compiled[], raw: Arg[], pos: Pos): void;
+  /** compiles its arguments itself, when they need more than one kind's rules
+   * (the forms still give the argument counts) */
+  compile?(args: Arg[], pos: Pos): Compiled[];
 }
 
 /** What runs a function that has its code at once. */

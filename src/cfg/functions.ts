@@ -17,6 +17,7 @@ import { pause, waitMs } from "../modules/cfgutils.ts";
 import { CRYPTO_FUNCTIONS } from "./crypto-functions.ts";
 import { HTTP_CLIENT_FUNCTIONS } from "./http-client.ts";
 import { JANSSON_FUNCTIONS } from "./jansson-functions.ts";
+import { NDB_REDIS_FUNCTIONS } from "./ndb-redis.ts";
 import { SQLOPS_FUNCTIONS } from "./sqlops.ts";
 import { hasConnection, connectionNames } from "../modules/sqlops.ts";
 import { splitPvList } from "../pv.ts";
@@ -184,7 +185,7 @@ function waitSpec(fn: "sleep" | "usleep", unit: number, doc: string): FunctionSp
 FUNCTIONS.sleep = waitSpec("sleep", 1000, "sleep(seconds): wait, holding the request, not the server; 1 (-1 with an error log for a negative time); the route stops there when the request ends meanwhile");
 FUNCTIONS.usleep = waitSpec("usleep", 0.001, "usleep(microseconds): as sleep, to the millisecond");
 
-Object.assign(FUNCTIONS, HTTP_CLIENT_FUNCTIONS, SQLOPS_FUNCTIONS);
+Object.assign(FUNCTIONS, HTTP_CLIENT_FUNCTIONS, SQLOPS_FUNCTIONS, NDB_REDIS_FUNCTIONS);
 
 /** Compile one argument for its declared kind. */
 function compileArg(kind: ParamKind, a: Arg, fname: string): Compiled {
@@ -268,7 +269,7 @@ export function compileCall(name: string, args: Arg[], pos: Pos, env: FnEnv, loa
     const counts = spec.forms.map((f) => f.length).join(" or ");
     throw new CfgSyntaxError(pos, `${name}() takes ${counts} argument(s), got ${args.length}`);
   }
-  const compiled = form.map((kind, i) => compileArg(kind, args[i], name));
+  const compiled = spec.compile ? spec.compile(args, pos) : form.map((kind, i) => compileArg(kind, args[i], name));
   spec.fixup?.(compiled, args, pos);
   if (spec.routesByName) env.dynamicRoutes = true;
   if (spec.async === true && !suspending) throw new Error(`internal: ${name}() at ${pos.file}:${pos.line} waits but its route was compiled not to suspend`);

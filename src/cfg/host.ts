@@ -10,7 +10,7 @@ type Builtins = {
   buffer: typeof import("node:buffer");
 };
 type Host = {
-  Deno?: { readTextFileSync(path: string): string; cwd(): string };
+  Deno?: { readTextFileSync(path: string): string; readDirSync(path: string): Iterable<{ name: string; isFile: boolean }>; cwd(): string };
   process?: { getBuiltinModule(id: string): unknown; cwd(): string };
 };
 const host = globalThis as unknown as Host;
@@ -23,6 +23,15 @@ export function builtin<K extends keyof Builtins>(name: K): Builtins[K] {
 /** A file's text (UTF-8); errors carry `code` (ENOENT, EACCES, ...) on every runtime. */
 export function readTextFile(file: string): string {
   return host.Deno ? host.Deno.readTextFileSync(file) : builtin("fs").readFileSync(file, "utf8");
+}
+
+/** The text of the files of a directory whose names match (sorted by name). */
+export function readdirFiles(dir: string, names: RegExp): string[] {
+  const list = host.Deno ? [...host.Deno.readDirSync(dir)].filter((e) => e.isFile).map((e) => e.name) : builtin("fs").readdirSync(dir);
+  return list
+    .filter((n) => names.test(n))
+    .sort()
+    .map((n) => readTextFile(`${dir.replace(/\/$/, "")}/${n}`));
 }
 
 /** path.resolve(path.dirname(fromFile), name), for POSIX paths. */

@@ -10,6 +10,7 @@
 // changed something (htable's db_url, enable_dmq) is an error too. A module that
 // is not in the table is an error naming the nearest module that runs.
 import { PARAMS, type KamailioType } from "../params.ts";
+import { NDB_REDIS_PARAMS } from "../modules/ndb_redis/params.ts";
 import { HTTP_CLIENT_PARAMS } from "../modules/http-client-config.ts";
 
 /** A parameter (or global setting) accepted without effect. */
@@ -157,6 +158,10 @@ export const MODULES: Record<string, ModuleSpec> = {
     doc: "sqlops on PostgreSQL (postgres://user:pass@host:port/db), the postgres package; timeout (the others are refused by name)",
     // all of Kamailio's, so that the ones not run here are refused by name, not as unknown
     params: { timeout: "int", retries: "int", lockset: "int", tcp_keepalive: "int", bytea_output_escape: "int", con_param: "str" },
+  },
+  ndb_redis: {
+    doc: "redis_cmd(), redis_pipe_cmd(), redis_execute(), redis_free(), $redis(reply=>key), $redisd(...); servers, timeouts, allowed_timeouts/disable_time (cluster and sentinel refused)",
+    params: NDB_REDIS_PARAMS,
   },
   app_jsdt: {
     doc: 'KEMI in JavaScript: modparam("app_jsdt", "load", "file.js") with microhttpd event_callback',

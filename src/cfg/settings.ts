@@ -11,6 +11,7 @@ import { validateParam } from "../config.ts";
 import { CfgSyntaxError, type Pos } from "./lexer.ts";
 import { DEFAULT_SHM_MIB, DEFAULT_TIMER_INTERVAL, declareTable, setMemoryLimit, setTimerInterval } from "./htable.ts";
 import { resolveFrom } from "./host.ts";
+import { configureNdbRedis } from "./ndb-redis.ts";
 import { applyHttpClientParam, ConnectionError, defaultHttpClientSettings, finishHttpClientSettings, type HttpClientSettings } from "../modules/http-client-config.ts";
 import { useHttpClientSettings } from "../modules/http-client.ts";
 import { INERT_GLOBALS, MODULES, moduleName, NEEDS_ONE_OF, SHM_GLOBALS, unknownModuleMessage, USED_GLOBALS, type Inert, type ModuleSpec } from "./modules.ts";
@@ -44,6 +45,8 @@ export interface Settings {
   httpClient: HttpClientSettings;
   /** sqlops, db_sqlite and db_postgres */
   sql: SqlSettings;
+  /** modparam("ndb_redis", ...), in their order */
+  ndbRedis: Modparam[];
 }
 
 /** modparam("rtimer", "timer", ...) and the exec modparams that name it */
@@ -75,6 +78,7 @@ export function readSettings(tree: CfgTree, notes: string[]): Settings {
     kemiEngine: false,
     httpClient: defaultHttpClientSettings(),
     sql: newSqlSettings(),
+    ndbRedis: [],
   };
   for (const m of tree.modules) loadModule(m, settings, notes);
   for (const p of tree.modparams) applyModparam(p, settings, notes);
@@ -94,6 +98,7 @@ export function applyProcessSettings(settings: Settings): void {
   setTimerInterval(settings.timerInterval);
   useHttpClientSettings(settings.httpClient);
   applySqlSettings(settings.sql);
+  configureNdbRedis(settings.ndbRedis);
 }
 
 function loadModule(m: CfgTree["modules"][number], settings: Settings, notes: string[]): void {
@@ -139,6 +144,7 @@ function applyModparam(p: Modparam, settings: Settings, notes: string[]): void {
   else if (key === "htable.timer_interval") settings.timerInterval = Number(p.value);
   else if (mod === "http_client") applyHttpClientModparam(p, settings.httpClient, notes);
   else if (mod === "sqlops" || mod === "db_sqlite" || mod === "db_postgres") applySqlModparam(key, p.value, p.pos, settings.sql);
+  else if (mod === "ndb_redis") settings.ndbRedis.push(p);
   else if (key === "app_jsdt.load") settings.kemiScript = resolveFrom(p.pos.file, String(p.value));
   else if (mod === "rtimer") applyRtimerParam(p, settings);
 }
