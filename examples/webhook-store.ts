@@ -5,6 +5,8 @@
 //   GET  /hooks/SOURCE/latest   the last delivery of SOURCE: 200 {id, received, payload}
 // SOURCE is 1 to 32 lowercase letters, digits, dashes or underscores. What the
 // request holds reaches the database as bound values only, never as SQL text.
+// ksr_purge, run by rtimer (see the .cfg), deletes the deliveries older than the
+// retention in $shv(webhook_keep_s).
 import type { KsrApi } from "mhttpd";
 
 const SOURCE = /^[a-z0-9_-]{1,32}$/;
@@ -52,4 +54,13 @@ export async function ksr_request(_evname: string, KSR: KsrApi): Promise<void> {
   if (code !== 1) return reply(KSR, 503, "Service Unavailable", { error: "storage unavailable" });
   KSR.info(`webhook-store: stored delivery ${KSR.sqlops.sql_result_get("stored", 0, 0)} from ${source}`);
   reply(KSR, 202, "Accepted", { id: KSR.sqlops.sql_result_get("stored", 0, 0) });
+}
+
+/** rtimer's timer "purge": the deliveries older than the retention go. */
+export async function ksr_purge(_evname: string, KSR: KsrApi): Promise<void> {
+  if (!(await ensureTable(KSR))) return;
+  const keep = Number(KSR.pv.get("$shv(webhook_keep_s)"));
+  const code = await KSR.sqlops.sql_query_bind("hooks", "delete from hooks where received < cast(strftime('%s', 'now') as integer) - ?", [keep]);
+  if (code < 0) return KSR.err("webhook-store: purge failed");
+  KSR.info(`webhook-store: purged ${KSR.pv.get("$sqlrows(hooks)")} deliveries older than ${keep} s`);
 }

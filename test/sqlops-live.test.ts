@@ -167,6 +167,20 @@ for (const runtime of RUNTIMES) {
     }
   });
 
+  it(`examples/webhook-store.cfg on ${runtime}: rtimer runs ksr_purge, which deletes what is older than the retention`, async () => {
+    const db = path.join(dir, `webhooks-purge-${runtime}.db`);
+    const env = { MHTTPD_WEBHOOK_DB: db, MHTTPD_WEBHOOK_PURGE_S: "1", MHTTPD_WEBHOOK_KEEP_S: "1" };
+    const srv = await startServer(runtime, [path.join(ROOT, "examples", "webhook-store.cfg"), "--listen-addr", "127.0.0.1", "--listen-port", "0"], { env, ...launch(runtime) });
+    try {
+      const post = await httpRequest(srv.port, "POST", "/hooks/old", { body: "{}", headers: { "Content-Type": "application/json" } });
+      assert.equal(post.responses[0]?.status, 202);
+      await waitForLog(srv, /webhook-store: purged 1 deliveries older than 1 s/, 8000);
+      assert.equal((await httpRequest(srv.port, "GET", "/hooks/old/latest")).responses[0]?.status, 404, "the purged delivery is gone");
+    } finally {
+      await srv.stop();
+    }
+  });
+
   describe(`sqlops start-up errors on ${runtime}`, () => {
     if (runtime === "deno") {
       it("Deno without --allow-write: the SQLite file cannot be opened, and start-up says why", async () => {
