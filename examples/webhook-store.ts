@@ -61,6 +61,6 @@ export async function ksr_purge(_evname: string, KSR: KsrApi): Promise<void> {
   if (!(await ensureTable(KSR))) return;
   const keep = Number(KSR.pv.get("$shv(webhook_keep_s)"));
   const code = await KSR.sqlops.sql_query_bind("hooks", "delete from hooks where received < cast(strftime('%s', 'now') as integer) - ?", [keep]);
-  if (code < 0) return KSR.err("webhook-store: purge failed");
-  KSR.info(`webhook-store: purged ${KSR.pv.get("$sqlrows(hooks)")} deliveries older than ${keep} s`);
+  if (code < 0) KSR.err("webhook-store: purge failed");
+  else KSR.info(`webhook-store: purged ${KSR.pv.get("$sqlrows(hooks)")} deliveries older than ${keep} s`);
 }
