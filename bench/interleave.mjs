@@ -32,7 +32,7 @@
 // of a change, side by side:
 //   node bench/interleave.mjs bun:bare bun:mhttpd@/tmp/before bun:mhttpd
 import os from "node:os";
-import { ALL_RUNTIMES, ALL_VARIANTS, ANCHORS, WORKLOADS, cpuSeconds, have, median, parseWrk, procStatus, ratioInterval, startServer, wrk } from "./lib.mjs";
+import { ALL_RUNTIMES, ALL_VARIANTS, ANCHORS, WORKLOADS, have, interleaved, median, perTurnRatios, ratioInterval, stopStarted } from "./lib.mjs";
 
 function usage(msg) {
   if (msg) console.error(`interleave: ${msg}`);
@@ -77,49 +77,13 @@ if (!have("wrk")) {
 }
 const pin = (os.availableParallelism?.() ?? os.cpus().length) >= 2 && have("taskset");
 
-const started = [];
-const stopAll = () => Promise.all(started.splice(0).map((s) => s.stop()));
-process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
-for (const s of o.servers) Object.assign(s, { rps: [], p99: [], requests: 0, cpu: 0, hwmKiB: 0 });
-/** start every server, warm each up */
-async function startAll() {
-  for (const s of o.servers) {
-    const server = await startServer(s.runtime, s.variant, wl.server, pin, 30000, false, s.extra, s.root);
-    if (!server.ok) throw new Error(`${s.label} did not start: ${server.out.trim().slice(-400)}`);
-    started.push(server);
-    s.server = server;
-  }
-  for (const s of o.servers) await wrk(s.server.port, wl, o.warmup, pin);
-}
-try {
-  console.error(`interleave: ${o.workload}, ${o.slices} turns of ${o.settle} s settling + ${o.slice} s measured per server, ${o.servers.length} servers, ${o.starts} start(s) each${pin ? ", pinned" : ""}`);
-  for (let turn = 0; turn < o.slices; turn++) {
-    // a new start for every server at the beginning of each share of the turns
-    if (turn % Math.ceil(o.slices / o.starts) === 0) {
-      for (const s of o.servers) if (s.server) s.hwmKiB = Math.max(s.hwmKiB, procStatus(s.server.pid).hwmKiB ?? 0);
-      await stopAll();
-      await startAll();
-    }
-    // rotate who goes first, so no server always follows the same one
-    for (let k = 0; k < o.servers.length; k++) {
-      const s = o.servers[(k + turn) % o.servers.length];
-      if (o.settle > 0) await wrk(s.server.port, wl, o.settle, pin);
-      const cpu0 = cpuSeconds(s.server.pid);
-      const w = parseWrk((await wrk(s.server.port, wl, o.slice, pin)).out);
-      s.cpu += cpuSeconds(s.server.pid) - cpu0;
-      s.requests += w.requests ?? 0;
-      s.rps[turn] = w.rps;
-      s.p99[turn] = w.p99ms;
-    }
-  }
-  for (const s of o.servers) s.hwmKiB = Math.max(s.hwmKiB, procStatus(s.server.pid).hwmKiB ?? 0);
-} finally {
-  await stopAll();
-}
+process.on("SIGINT", () => void stopStarted().then(() => process.exit(130)));
+console.error(`interleave: ${o.workload}, ${o.slices} turns of ${o.settle} s settling + ${o.slice} s measured per server, ${o.servers.length} servers, ${o.starts} start(s) each${pin ? ", pinned" : ""}`);
+await interleaved(o.servers, wl, o, pin);
 
 const ref = o.servers[0];
 const show = (i) => (i ? `${i.mean.toFixed(2)} [${i.low.toFixed(2)}–${i.high.toFixed(2)}]` : "1");
-const perTurn = (s, key) => s[key].map((v, turn) => v / ref[key][turn]).filter((x) => Number.isFinite(x) && x > 0);
+const perTurn = (s, key) => perTurnRatios(s, ref, key);
 const L = [];
 L.push(`| server (${o.workload}) | median req/s | req/s × ${ref.label} [95 % interval] |${o.target ? ` ≥ ${o.target}? |` : ""} p99 × ${ref.label} | peak RSS MiB | CPU µs per request |`);
 L.push(`| --- | ---: | --- |${o.target ? " --- |" : ""} --- | ---: | ---: |`);

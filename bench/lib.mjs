@@ -159,6 +159,60 @@ export function cpuSeconds(pid) {
 }
 export const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
 
+// ---------------------------------------------------------------- interleaved turns
+const started = new Set();
+/** stop every server interleaved() has running (on SIGINT) */
+export const stopStarted = () => Promise.all([...started].map((s) => s.stop()));
+
+/** Measure `servers` ({ label, runtime, variant, extra, root }) side by side: all
+ * running at once, wrk loading one at a time in turns (each `settle` s unmeasured,
+ * then `slice` s measured), the order rotating every turn, every server started
+ * afresh `starts` times with the turns divided among the starts. Fills in each
+ * server's rps[turn], p99[turn] (ms), requests, cpu (s) and hwmKiB (the peak RSS
+ * of all its starts). bench/interleave.mjs and bench/targets.mjs share it. */
+export async function interleaved(servers, wl, { slices, slice, settle, warmup, starts }, pin) {
+  for (const s of servers) Object.assign(s, { rps: [], p99: [], requests: 0, cpu: 0, hwmKiB: 0 });
+  const stopAll = async () => {
+    for (const s of servers) if (s.server) s.hwmKiB = Math.max(s.hwmKiB, procStatus(s.server.pid).hwmKiB ?? 0);
+    await Promise.all(servers.map((s) => s.server?.stop()));
+    for (const s of servers) if (s.server) started.delete(s.server);
+  };
+  const startAll = async () => {
+    for (const s of servers) {
+      const server = await startServer(s.runtime, s.variant, wl.server, pin, 30000, false, s.extra ?? [], s.root);
+      if (!server.ok) throw new Error(`${s.label} did not start: ${server.out.trim().slice(-400)}`);
+      started.add(server);
+      s.server = server;
+    }
+    for (const s of servers) await wrk(s.server.port, wl, warmup, pin);
+  };
+  try {
+    for (let turn = 0; turn < slices; turn++) {
+      if (turn % Math.ceil(slices / starts) === 0) {
+        await stopAll();
+        await startAll();
+      }
+      // rotate who goes first, so no server always follows the same one
+      for (let k = 0; k < servers.length; k++) {
+        const s = servers[(k + turn) % servers.length];
+        if (settle > 0) await wrk(s.server.port, wl, settle, pin);
+        const cpu0 = cpuSeconds(s.server.pid);
+        const w = parseWrk((await wrk(s.server.port, wl, slice, pin)).out);
+        s.cpu += cpuSeconds(s.server.pid) - cpu0;
+        s.requests += w.requests ?? 0;
+        s.rps[turn] = w.rps;
+        s.p99[turn] = w.p99ms;
+      }
+    }
+  } finally {
+    await stopAll();
+  }
+  return servers;
+}
+
+/** per-turn ratios of `key` (rps or p99) of server a to server b, pairs of the same turn */
+export const perTurnRatios = (a, b, key) => a[key].map((v, turn) => v / b[key][turn]).filter((x) => Number.isFinite(x) && x > 0);
+
 // ---------------------------------------------------------------- wrk
 export function wrk(port, wl, seconds, pin) {
   const args = ["-t1", `-c${wl.connections}`, `-d${seconds}s`, "--latency"];
