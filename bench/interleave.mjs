@@ -13,7 +13,7 @@
 // interval. Plain Node ESM, no dependency; needs Debian's wrk.
 //
 //   node bench/interleave.mjs [--workload hello50] [--slices 20] [--slice 2] [--settle 1] [--warmup 3]
-//                             [--starts 1] [--target 0.95] SERVER...
+//                             [--starts 1] [--target 0.95] [--json FILE] SERVER...
 //
 // --starts N: every server is started N times, the turns divided among the starts
 // and pooled (a Node process's speed is fixed when it starts: one start is one
@@ -21,7 +21,8 @@
 // geometric mean of its per-turn ratios reaches X and the lower end of the 95 %
 // interval is within 0.05 of it; not met otherwise. The table also gives p99
 // latency as a ratio to the first server's (per turn, pooled the same way) and
-// each server's peak RSS.
+// each server's peak RSS. --json FILE keeps every turn of every server, for
+// ratios between any two of them: node bench/pairs.mjs FILE A B.
 //
 // SERVER is runtime:variant (variants: bare, hono, mhttpd, mhttpd-cfg; and the
 // anchors c:mhd, the C engine, and node:floor, @hono/node-server alone), then
@@ -31,6 +32,7 @@
 // commit, with its node_modules and, for Node, its dist/ built): a before/after
 // of a change, side by side:
 //   node bench/interleave.mjs bun:bare bun:mhttpd@/tmp/before bun:mhttpd
+import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { ALL_RUNTIMES, ALL_VARIANTS, ANCHORS, WORKLOADS, have, interleaved, median, perTurnRatios, ratioInterval, stopStarted } from "./lib.mjs";
 
@@ -56,6 +58,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === "--settle") o.settle = Number(argv[++i]) || 0;
   else if (a === "--starts") o.starts = Math.round(num());
   else if (a === "--target") o.target = num();
+  else if (a === "--json") o.json = argv[++i];
   else if (a.startsWith("--")) usage(`unknown option ${a}`);
   else {
     const [spec, ...extra] = a.trim().split(/\s+/);
@@ -80,6 +83,8 @@ const pin = (os.availableParallelism?.() ?? os.cpus().length) >= 2 && have("task
 process.on("SIGINT", () => void stopStarted().then(() => process.exit(130)));
 console.error(`interleave: ${o.workload}, ${o.slices} turns of ${o.settle} s settling + ${o.slice} s measured per server, ${o.servers.length} servers, ${o.starts} start(s) each${pin ? ", pinned" : ""}`);
 await interleaved(o.servers, wl, o, pin);
+// every turn of every server, for ratios between any two of them (bench/pairs.mjs)
+if (o.json) writeFileSync(o.json, `${JSON.stringify({ workload: o.workload, options: o, servers: o.servers.map(({ server, ...s }) => s) }, null, 1)}\n`);
 
 const ref = o.servers[0];
 const show = (i) => (i ? `${i.mean.toFixed(2)} [${i.low.toFixed(2)}–${i.high.toFixed(2)}]` : "1");
