@@ -1,7 +1,8 @@
 // The core as a platform's Fetch handler: Cloudflare Workers (workerd), Deno
-// Deploy, `deno serve`, Deno.serve. There is no listen step, no socket and no
-// process here: the platform listens, so the parameters about those are refused,
-// and the client's address is whatever the platform says it is.
+// Deploy, `deno serve`, Deno.serve (and Bun.serve, @hono/node-server). There is no
+// listen step, no socket and no process here: the platform listens, so the
+// parameters about those are refused, and the client's address is whatever the
+// platform says it is. mhttpd/hono (src/hono.ts) builds its handler here too.
 //
 //   export default createFetchHandler({ route, params: { allowed_ips: "10.0.0.0/8" } });
 //   Deno.serve(createFetchHandler({ route }).fetch);

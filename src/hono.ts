@@ -21,6 +21,9 @@ import { fileUrl, loadRoute } from "./load-route.ts";
 import { Logger, type LogSink } from "./log.ts";
 import { routeHandler } from "./middleware.ts";
 import { internalError } from "./pipeline/responses.ts";
+/** The error a dropped request's response fails with (Deno sends a status line,
+ * then closes): Deno.serve reports it to its onError, which may leave it out of the log. */
+export { DROPPED } from "./pipeline/responses.ts";
 import type { RouteFunction } from "./route.ts";
 import { ON_WORKERD } from "./runtime-requests.ts";
 
