@@ -19,6 +19,7 @@ import { StartupError } from "./errors.ts";
 import type { ContextStore } from "./ksr-global.ts";
 import { fileUrl, loadRoute } from "./load-route.ts";
 import { Logger, type LogSink } from "./log.ts";
+import type { ParamName } from "./params.ts";
 import { routeHandler } from "./middleware.ts";
 import { internalError } from "./pipeline/responses.ts";
 /** The error a dropped request's response fails with (Deno sends a status line,
@@ -27,7 +28,8 @@ export { DROPPED } from "./pipeline/responses.ts";
 import type { RouteFunction } from "./route.ts";
 import { ON_WORKERD } from "./runtime-requests.ts";
 
-export interface MhttpdOptions {
+/** How the route is given, and where its log lines go. */
+export interface MhttpdRouteOptions {
   /** A path to a .cfg, .ts or .js route file: relative to the working directory,
    * or a file: URL (`new URL("./route.cfg", import.meta.url)`); or a route
    * function; or a route module's namespace (`import * as route from "./route.ts"`). */
@@ -40,11 +42,13 @@ export interface MhttpdOptions {
   log?: LogSink;
   /** keeps the global KSR per request across awaits (see createFetchHandler) */
   contextStore?: ContextStore;
-  /** Any mhttpd parameter (max_body_size, route_timeout, allowed_ips, ...), over
-   * the route's own; those of the server the app runs on (listen_*, workers,
-   * tls_*, ...) are refused. */
-  [parameter: string]: unknown;
 }
+
+/** The route, and any mhttpd parameter (max_body_size: "64k", route_timeout,
+ * allowed_ips, ...) over the route's own, as its value would be written in a
+ * route's `config`; those of the server the app runs on (listen_*, workers,
+ * tls_*, ...) are refused. */
+export type MhttpdOptions = MhttpdRouteOptions & { [name in ParamName]?: unknown };
 
 /** A Hono handler; `ready` settles once the route is loaded (a route file is
  * loaded after mhttpd() returns): await it to stop at start-up on a bad route. */

@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { createFetchHandler } from "../src/edge.ts";
-import { mhttpd } from "../src/hono.ts";
+import { mhttpd, type MhttpdOptions } from "../src/hono.ts";
 import type { KsrApi } from "../src/index.ts";
 import { FIXTURES, ROOT, RUNTIMES, fields, httpRequest, rawRequest, sleep, startServer, type Runtime, type Server } from "./_harness.ts";
 import { startWorkerd, type Workerd } from "./_workerd.ts";
@@ -171,7 +171,7 @@ describe("mhttpd(): the options, checked as the server checks its parameters", (
 
   it("validates every other parameter as start-up does, naming the value and where it came from", () => {
     assert.throws(() => mhttpd({ route: echo, max_body_size: "lots" }), /^ConfigError: invalid max_body_size "lots" \(from the options of mhttpd\(\)\)|invalid max_body_size "lots" \(from the options of mhttpd\(\)\)/);
-    assert.throws(() => mhttpd({ route: echo, nosuch: 1 }), /unknown parameter "nosuch" in the options of mhttpd\(\)/);
+    assert.throws(() => mhttpd({ route: echo, nosuch: 1 } as MhttpdOptions), /unknown parameter "nosuch" in the options of mhttpd\(\)/);
     // checked at once even for a route file, which loads later
     assert.throws(() => mhttpd({ route: path.join(HONO, "route.cfg"), allowed_ips: "10.0.0.300" }), /invalid allowed_ips "10.0.0.300" \(from the options of mhttpd\(\)\)/);
   });
