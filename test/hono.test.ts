@@ -50,6 +50,20 @@ function appBehaviour(label: string, target: () => { port: number; peer: string;
     assert.equal(nf.responses[0].body.toString(), "no /kamailio/missing\n");
   });
 
+  it(`${label}: allowed_ips decides on the peer the server gives; a client's CF-Connecting-IP or X-Forwarded-For is not it`, async () => {
+    const spoofed = { "X-Forwarded-For": "10.1.2.3", ...(label === "workerd" ? {} : { "CF-Connecting-IP": "10.1.2.3" }) };
+    const r = await send("GET", "/kamailio/who", spoofed);
+    assert.equal(fields(r.responses[0].body).srcip, target().peer);
+    const refused = await send("GET", "/guarded/x", spoofed);
+    assert.equal(refused.responses[0]?.status, 403, refused.raw.toString());
+    assert.equal(refused.responses[0].body.toString(), "Forbidden\n");
+    if (label === "workerd") {
+      // there the edge's CF-Connecting-IP is the peer
+      const admitted = await send("GET", "/guarded/x", { "CF-Connecting-IP": "10.1.2.3" });
+      assert.equal(fields(admitted.responses[0].body).srcip, "10.1.2.3");
+    }
+  });
+
   it(`${label}: the TypeScript route runs after its module's middleware, which can answer itself`, async () => {
     const r = await send("GET", "/ts/x", { "X-Test": "ts" });
     assert.equal(r.responses[0]?.status, 200, r.raw.toString());
