@@ -110,7 +110,7 @@ function routeFileUrl(route: string | URL): string {
 function honoHandler(built: Hostless | Promise<Hostless>, logger: Logger): MhttpdHandler {
   let serve: MiddlewareHandler | undefined;
   const ready = Promise.resolve(built).then(async ({ handler, middleware }) => {
-    const [run] = await Promise.all([routeHandler(middleware, handler.fetch), handler.ready]);
+    const [run] = await Promise.all([routeHandler(middleware, handler.fetch, true), handler.ready]);
     serve = run;
   });
   // logged once here; whoever awaits `ready` gets the error too
