@@ -51,6 +51,17 @@ function appBehaviour(label: string, target: () => { port: number; peer: string;
     assert.equal(nf.responses[0].body.toString(), "no /kamailio/missing\n");
   });
 
+  it(`${label}: HEAD is answered with the head GET would have, its Content-Length too (RFC 9110 §8.6)`, async () => {
+    // an answer that does not say the method
+    const get = await send("GET", "/kamailio/missing");
+    const t = target();
+    const head = await rawRequest(t.port, `HEAD /kamailio/missing HTTP/1.1\r\nHost: 127.0.0.1\r\n${Object.entries(t.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`, { methods: ["HEAD"] });
+    assert.equal(head.responses[0]?.status, 404, head.raw.toString());
+    assert.equal(head.responses[0].body.length, 0);
+    assert.equal(head.responses[0].headers["content-length"], String(get.responses[0].body.length));
+    assert.equal(head.responses[0].headers["content-type"], "text/plain");
+  });
+
   it(`${label}: allowed_ips decides on the peer the server gives; a client's CF-Connecting-IP or X-Forwarded-For is not it`, async () => {
     const spoofed = { "X-Forwarded-For": "10.1.2.3", ...(label === "workerd" ? {} : { "CF-Connecting-IP": "10.1.2.3" }) };
     const r = await send("GET", "/kamailio/who", spoofed);
