@@ -7,11 +7,11 @@
 /// <reference types="bun-types" />
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Server } from "bun";
-import { webDefaults, type FetchHandler, type Listening, type SocketAddress, type RuntimeLimits, type ServerAdapter, type TlsFiles } from "../src/adapter.ts";
+import type { FetchHandler, Listening, RuntimeLimits, ServerAdapter, TlsFiles } from "../src/adapter.ts";
 import type { RequestContext } from "../src/context.ts";
 import type { ListenSocket, Params } from "../src/params.ts";
 import type { BodyReader } from "../src/pipeline/body.ts";
-import { replyResponse, type OutgoingReply } from "../src/reply.ts";
+import { bunRequests } from "../src/runtime-requests.ts";
 import { main, type Platform } from "../src/server.ts";
 import { isBrokenOutput } from "../src/stray-errors.ts";
 import { WORKER_INDEX_ENV } from "../src/supervisor.ts";
@@ -60,29 +60,11 @@ export class BunAdapter implements ServerAdapter {
   #store: AsyncLocalStorage<RequestContext> | undefined;
 
   // Bun's fetch gets the server as its second argument: env is the server
-  peer(request: Request, env: unknown): { address?: string; port?: number } {
-    const ip = (env as BunServer).requestIP(request);
-    return { address: ip?.address, port: ip?.port };
-  }
-  // Bun does not tell the connection's local address: the listener's is the best we have
-  local(_request: Request, env: unknown): SocketAddress | undefined {
-    const server = env as BunServer;
-    return { address: server.hostname ?? "", port: server.port ?? 0 };
-  }
-  httpVersion = webDefaults.httpVersion;
-
-  // A body that fails before its first byte: Bun resets the connection having
-  // written nothing. Failed with no reason: given one, Bun prints it to stderr
-  // with a source excerpt (several lines that no Logger sees), for every drop.
-  drop(): Response {
-    return new Response(
-      new ReadableStream({
-        start(controller) {
-          controller.error();
-        },
-      }),
-    );
-  }
+  // (src/runtime-requests.ts reads it, for mhttpd/hono too)
+  peer = bunRequests.peer;
+  local = bunRequests.local;
+  httpVersion = bunRequests.httpVersion;
+  drop = bunRequests.drop;
 
   // The body in one native read: Bun's web stream reader costs more than twice
   // the rest of a small POST. The stall timer (body_timeout) is the connection's
@@ -104,9 +86,7 @@ export class BunAdapter implements ServerAdapter {
 
   // Bun labels byte bodies application/octet-stream; a stream goes out as it is,
   // so an empty ctype sends no Content-Type
-  respond(_request: Request, _env: unknown, reply: OutgoingReply): Response {
-    return replyResponse(reply, untypedResponse);
-  }
+  respond = bunRequests.respond;
 
   asyncContext(): AsyncLocalStorage<RequestContext> {
     return (this.#store ??= new AsyncLocalStorage());
@@ -149,19 +129,6 @@ export class BunAdapter implements ServerAdapter {
       destroy: () => void server.stop(true),
     };
   }
-}
-
-/** A reply without Content-Type: Bun labels bytes, not a stream. */
-function untypedResponse(status: number, bytes: Uint8Array, headers: Headers): Response {
-  return new Response(
-    new ReadableStream({
-      start(controller) {
-        controller.enqueue(bytes);
-        controller.close();
-      },
-    }),
-    { status, headers },
-  );
 }
 
 /** Start mhttpd under Bun with this command line: `bun adapters/bun.ts ...` and the

@@ -4,11 +4,12 @@
 // body_timeout, route_timeout and max_connections (as requests in flight) on the
 // Fetch Request; header_timeout and idle_timeout need the socket, which Deno.serve
 // does not give, so start-up says they are not enforced here.
-import { webDefaults, type FetchHandler, type Listening, type SocketAddress, type RuntimeLimits, type ServerAdapter, type TlsFiles } from "../src/adapter.ts";
+import { webDefaults, type FetchHandler, type Listening, type RuntimeLimits, type ServerAdapter, type TlsFiles } from "../src/adapter.ts";
 import type { ContextStore } from "../src/ksr-global.ts";
 import { escapeLogLine } from "../src/log.ts";
 import type { ListenSocket, Params } from "../src/params.ts";
 import { DROPPED } from "../src/pipeline/responses.ts";
+import { denoRequests } from "../src/runtime-requests.ts";
 import { main, type Platform } from "../src/server.ts";
 import { StartupError } from "../src/errors.ts";
 import { onGlobalErrorEvents } from "../src/stray-errors.ts";
@@ -68,18 +69,13 @@ export class DenoAdapter implements ServerAdapter {
   readonly limits: RuntimeLimits = { connections: false, head: DENO_HEAD_LIMIT, bodyStall: false, timersPerRequest: false };
   #store: Promise<ContextStore> | undefined;
 
-  peer(_request: Request, env: unknown): { address?: string; port?: number } {
-    const { remoteAddr } = env as Info;
-    return { address: remoteAddr.hostname, port: remoteAddr.port };
-  }
-  local(_request: Request, env: unknown): SocketAddress | undefined {
-    const local = (env as Info).localAddr;
-    return local && { address: local.hostname, port: local.port };
-  }
-  httpVersion = webDefaults.httpVersion;
-  drop = webDefaults.drop;
+  // src/runtime-requests.ts reads the info, for mhttpd/hono too
+  peer = denoRequests.peer;
+  local = denoRequests.local;
+  httpVersion = denoRequests.httpVersion;
+  drop = denoRequests.drop;
   readBody = webDefaults.readBody;
-  respond = webDefaults.respond;
+  respond = denoRequests.respond;
 
   // node:async_hooks costs ≈ 4.6 MiB of RSS to load here: only for a route that awaits
   asyncContext(): Promise<ContextStore> {

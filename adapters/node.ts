@@ -12,11 +12,12 @@ import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { eachLine, freePort } from "./workers.ts";
-import type { FetchHandler, Listening, RuntimeLimits, ServerAdapter, SocketAddress, TlsFiles } from "../src/adapter.ts";
+import { webDefaults, type FetchHandler, type Listening, type RequestAdapter, type RuntimeLimits, type ServerAdapter, type TlsFiles } from "../src/adapter.ts";
 import type { RequestContext } from "../src/context.ts";
 import type { ListenSocket, Params } from "../src/params.ts";
 import type { BodyReader } from "../src/pipeline/body.ts";
 import { replyHeaderRecord, type OutgoingReply } from "../src/reply.ts";
+import { nodeRequests } from "../src/runtime-requests.ts";
 import { isValidHost } from "../src/target.ts";
 import { main, type Platform } from "../src/server.ts";
 import { isBrokenOutput } from "../src/stray-errors.ts";
@@ -43,21 +44,11 @@ export class NodeAdapter implements ServerAdapter {
   };
   readonly #store = new AsyncLocalStorage<RequestContext>();
 
-  peer(_request: Request, env: unknown): { address?: string; port?: number } {
-    const socket = bindings(env).incoming.socket;
-    return { address: socket.remoteAddress, port: socket.remotePort };
-  }
-  local(_request: Request, env: unknown): SocketAddress | undefined {
-    const socket = bindings(env).incoming.socket;
-    return { address: socket.localAddress ?? "", port: socket.localPort ?? 0 };
-  }
-  httpVersion(_request: Request, env: unknown): string {
-    return `HTTP/${bindings(env).incoming.httpVersion}`;
-  }
-  drop(_request: Request, env: unknown): Response {
-    bindings(env).incoming.socket.destroy();
-    return SENT; // nothing is written
-  }
+  // src/runtime-requests.ts reads @hono/node-server's bindings, for mhttpd/hono too
+  peer = nodeRequests.peer;
+  local = nodeRequests.local;
+  httpVersion = nodeRequests.httpVersion;
+  drop = nodeRequests.drop;
 
   // The body from the IncomingMessage: building the Fetch Request's web stream
   // costs more than the rest of the request together.
@@ -102,6 +93,12 @@ export class NodeAdapter implements ServerAdapter {
 
   asyncContext(): AsyncLocalStorage<RequestContext> {
     return this.#store;
+  }
+
+  // Under a route module's middleware the reply must be a Response they can still
+  // change (CORS headers after next()), and the body is the Request's they pass on
+  forMiddleware(): RequestAdapter {
+    return { ...nodeRequests, name: this.name, limits: this.limits, readBody: webDefaults.readBody, asyncContext: () => this.#store };
   }
 
   listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles): Promise<Listening> {

@@ -19,7 +19,7 @@ export const WORKLOADS = {
   post50: { server: "post", connections: 50, script: "post.lua", what: "POST 1 KiB body, route answers its length, 50 connections" },
   headers50: { server: "headers", connections: 50, script: "headers.lua", what: "GET, route reads 3 headers + client IP, 50 connections" },
 };
-export const ALL_VARIANTS = ["bare", "hono", "mhttpd", "mhttpd-cfg"];
+export const ALL_VARIANTS = ["bare", "hono", "mhttpd", "mhttpd-cfg", "mhttpd-hono"];
 /** anchors of bench/interleave.mjs beside those: the C engine (c:mhd, libmicrohttpd
  * as Kamailio's module starts it) and the listener mhttpd runs on under Node
  * (node:floor, @hono/node-server with a do-nothing handler) */
@@ -70,6 +70,8 @@ export function serverCommand(runtime, variant, workload, port, root = ROOT) {
       return mhttpd("ts");
     case "mhttpd-cfg":
       return mhttpd("cfg");
+    case "mhttpd-hono": // the TypeScript route, mounted in a Hono app (mhttpd/hono)
+      return [...(runtime === "bun" ? bun : runtime === "deno" ? deno : tsx), srv("mhttpd-hono.ts"), String(port), route("ts")];
   }
   throw new Error(variant);
 }

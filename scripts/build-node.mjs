@@ -6,10 +6,11 @@
 //   dist/node.mjs   the Node adapter and the core (what `npm run start:node` and the
 //                   mhttpd command on Node run)
 //   dist/index.mjs  the public API, for `import ... from "mhttpd"` on Node and Deno
+//   dist/hono.mjs   mhttpd as a Hono handler, for `import { mhttpd } from "mhttpd/hono"`
 //   dist/deno.mjs   the Deno adapter and the core, for the mhttpd command on Deno when
 //                   installed from npm (with dist/deno-*.mjs: what it loads when needed)
 //   dist/node-typescript-compiler.mjs  compiles a TypeScript route, in a child process
-//   dist/types/     with --types (npm pack): the public API's declarations
+//   dist/types/     with --types (npm pack): the public API's declarations (index, hono)
 // Packages stay external (loaded from node_modules). Run by `npm ci` (prepare),
 // `npm run build`, `npm pack` (prepack), the tests and the benchmark; dist/ is not
 // committed.
@@ -38,6 +39,7 @@ if (existsSync(dist)) for (const name of readdirSync(dist).filter((n) => n.start
 await Promise.all([
   build({ ...common, entryPoints: [path.join(root, "adapters/node.ts")], outfile: path.join(root, "dist/node.mjs") }),
   build({ ...common, entryPoints: [path.join(root, "src/index.ts")], outfile: path.join(root, "dist/index.mjs") }),
+  build({ ...common, entryPoints: [path.join(root, "src/hono.ts")], outfile: path.join(root, "dist/hono.mjs") }),
   build({ ...common, entryPoints: [path.join(root, "adapters/node-typescript-compiler.ts")], outfile: path.join(root, "dist/node-typescript-compiler.mjs") }),
   // split, so that what the adapter imports when needed (node:async_hooks, the
   // workers' and TLS modules) stays out of start-up: on Deno they cost RSS

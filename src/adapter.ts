@@ -65,6 +65,10 @@ export interface RequestAdapter {
 export interface ServerAdapter extends RequestAdapter {
   /** `tls` is given for an HTTPS socket: the PEMs read at start-up */
   listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles): Promise<Listening>;
+  /** the adapter for a handler that Hono middleware wrap (a route module's
+   * `middleware`): replies as Responses the middleware can still change, the body
+   * read from the Request they pass on. Absent: this adapter does both already. */
+  forMiddleware?(): RequestAdapter;
 }
 
 export interface Listening {

@@ -1,7 +1,8 @@
 // The core as a platform's Fetch handler: Cloudflare Workers (workerd), Deno
-// Deploy, `deno serve`, Deno.serve. There is no listen step, no socket and no
-// process here: the platform listens, so the parameters about those are refused,
-// and the client's address is whatever the platform says it is.
+// Deploy, `deno serve`, Deno.serve (and Bun.serve, @hono/node-server). There is no
+// listen step, no socket and no process here: the platform listens, so the
+// parameters about those are refused, and the client's address is whatever the
+// platform says it is. mhttpd/hono (src/hono.ts) builds its handler here too.
 //
 //   export default createFetchHandler({ route, params: { allowed_ips: "10.0.0.0/8" } });
 //   Deno.serve(createFetchHandler({ route }).fetch);
@@ -9,11 +10,12 @@ import { webDefaults, type RequestAdapter } from "./adapter.ts";
 import { compileCfg, CfgSyntaxError } from "./cfg/index.ts";
 import { resolveParams } from "./config.ts";
 import { ConfigError, StartupError } from "./errors.ts";
-import { createHandler } from "./handler.ts";
+import { createHandler, type Handler } from "./handler.ts";
 import { SyncContextStore, type ContextStore } from "./ksr-global.ts";
 import { Logger, type LogSink } from "./log.ts";
 import { PARAM_NAMES, type Params } from "./params.ts";
-import { kemiRoute, resolveCallback, type Route, type RouteFunction } from "./route.ts";
+import { kemiRoute, resolveCallback, routeMiddleware, type LoadedRoute, type RouteFunction, type RouteMiddleware } from "./route.ts";
+import { ON_WORKERD, runtimeRequestsOf } from "./runtime-requests.ts";
 import { onGlobalErrorEvents, reportStrayErrors } from "./stray-errors.ts";
 
 /** What the platform calls: Workers pass (request, env, ctx), Deno.serve (request, info). */
@@ -60,20 +62,33 @@ function platformOwned(name: string): string | undefined {
   return Object.hasOwn(PLATFORM_OWNED, name) ? PLATFORM_OWNED[name] : undefined;
 }
 
-/**
- * The client's address, from the platform:
- *  - Deno.serve / `deno serve` / Deno Deploy pass `{ remoteAddr }` as the 2nd argument;
- *  - on Cloudflare Workers the edge sets CF-Connecting-IP (and replaces any the
- *    client sent). Read only on workerd: anywhere else the client could write it.
- */
-function platformAddress(request: Request, second: unknown): { address?: string; port?: number } {
-  const remote = (second as { remoteAddr?: { hostname?: string; port?: number } } | undefined)?.remoteAddr;
-  if (remote && typeof remote.hostname === "string") return { address: remote.hostname, port: remote.port };
-  if (ON_WORKERD) return { address: request.headers.get("cf-connecting-ip") ?? "" };
-  return { address: "" };
+/** Refuse, naming it, a parameter given to a handler whose platform owns it
+ * (`where`: "a fetch handler", "mhttpd/hono"). */
+export function refusePlatformOwned(given: Record<string, unknown>, where: string): void {
+  for (const [name, value] of Object.entries(given)) {
+    const why = value === undefined ? undefined : platformOwned(name);
+    if (why) throw new ConfigError(`${name} has no meaning in ${where} (${why})`);
+  }
 }
 
-const ON_WORKERD = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";
+/**
+ * The request facts of whichever server called (src/runtime-requests.ts): Bun's
+ * server, Deno's info (Deno.serve, `deno serve`, Deno Deploy), @hono/node-server's
+ * bindings; on Cloudflare Workers, CF-Connecting-IP, which the edge sets (read
+ * only on workerd: anywhere else the client could write it).
+ */
+const HOSTLESS_ADAPTER: Omit<RequestAdapter, "asyncContext"> = {
+  name: ON_WORKERD ? "workerd" : "fetch",
+  // the platform owns the connections and the heads; a Worker's timers die with
+  // the request that set them
+  limits: { connections: true, head: Infinity, bodyStall: false, timersPerRequest: true },
+  peer: (request, env) => runtimeRequestsOf(env).peer(request, env),
+  local: (request, env) => runtimeRequestsOf(env).local(request, env),
+  httpVersion: (request, env) => runtimeRequestsOf(env).httpVersion(request, env),
+  drop: (request, env) => runtimeRequestsOf(env).drop(request, env),
+  readBody: webDefaults.readBody,
+  respond: (request, env, reply) => runtimeRequestsOf(env).respond(request, env, reply),
+};
 
 let sharedStore: Promise<ContextStore> | undefined;
 
@@ -104,8 +119,12 @@ async function findContextStore(): Promise<ContextStore | undefined> {
 /** rtimer needs a process that lives between requests */
 const NO_TIMERS = "rtimer timers cannot run in a fetch handler: the platform runs code only for a request (use its scheduler, such as Cron Triggers, to call a route)";
 
-/** The route's function and its own parameters, from whichever form was given. */
-function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Record<string, unknown>; warnings?: string[]; callback(name: string): Route } {
+/** A route as a handler without a host takes it: no timers (nothing starts or stops them). */
+export type HostlessRoute = Omit<LoadedRoute, "timers">;
+
+/** The route's function and its own parameters, from whichever form was given
+ * (`noTimers`: why rtimer timers are refused here). */
+export function loadEdgeRoute(opts: Pick<FetchHandlerOptions, "route" | "cfg" | "routeName">, noTimers = NO_TIMERS): HostlessRoute {
   const route = opts.cfg ?? opts.route;
   if (typeof route === "string") {
     const file = opts.routeName ?? "route.cfg";
@@ -115,7 +134,7 @@ function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Reco
     } catch (e) {
       throw e instanceof CfgSyntaxError ? new StartupError(e.message) : e;
     }
-    if (program.timers.some((t) => t.execs.length > 0)) throw new StartupError(`${file}: ${NO_TIMERS}`);
+    if (program.timers.some((t) => t.execs.length > 0)) throw new StartupError(`${file}: ${noTimers}`);
     return {
       label: `the modparams of ${file}`,
       config: program.config,
@@ -130,7 +149,7 @@ function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Reco
   if (typeof route === "function") return { label: "the route", config: {}, callback: () => kemiRoute(route as RouteFunction) };
   if (route && typeof route === "object") {
     const name = opts.routeName ?? "the route module";
-    if (route.timers !== undefined) throw new StartupError(`${name} exports timers: ${NO_TIMERS}`);
+    if (route.timers !== undefined) throw new StartupError(`${name} exports timers: ${noTimers}`);
     const config = route.config ?? {};
     if (typeof config !== "object" || config === null || Array.isArray(config)) {
       throw new StartupError(`${name}: the exported "config" must be an object of parameters`);
@@ -138,6 +157,7 @@ function loadEdgeRoute(opts: FetchHandlerOptions): { label: string; config: Reco
     return {
       label: `the config export of ${name}`,
       config: config as Record<string, unknown>,
+      middleware: routeMiddleware(route.middleware, name),
       callback: (eventCallback) => kemiRoute(resolveCallback({ url: name, exports: route, config: config as Record<string, unknown> }, eventCallback)),
     };
   }
@@ -154,15 +174,27 @@ function catchStrayErrorsOnce(logger: Logger): void {
   if (!scope[key]) scope[key] = onGlobalErrorEvents(reportStrayErrors(logger));
 }
 
-/** Build the fetch handler. Throws a StartupError (a ConfigError for parameters)
- * when the route or a parameter is wrong, as the host start-up does. */
-export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
-  const given = opts.params ?? {};
-  for (const [name, value] of Object.entries(given)) {
-    const why = value === undefined ? undefined : platformOwned(name);
-    if (why) throw new ConfigError(`${name} has no meaning in a fetch handler (${why})`);
-  }
-  const route = loadEdgeRoute(opts);
+export interface HostlessSettings {
+  /** how messages name the parameters given: "the params of createFetchHandler" */
+  paramsLabel: string;
+  log?: LogSink;
+  contextStore?: ContextStore;
+  /** log a route's stray errors and keep the isolate serving */
+  catchStrayErrors: boolean;
+}
+
+export interface Hostless {
+  handler: Handler;
+  params: Params;
+  logger: Logger;
+  /** the route module's Hono middleware, to run before the route */
+  middleware: RouteMiddleware[];
+}
+
+/** The core's handler for a platform that listens itself, from a loaded route and
+ * the parameters given (over the route's own). Throws a StartupError (a
+ * ConfigError for parameters) when the route or a parameter is wrong. */
+export function assembleHostless(route: HostlessRoute, given: Record<string, unknown>, settings: HostlessSettings): Hostless {
   // A route written for a host (a kamailio.cfg always sets listen_port) stays
   // deployable: what it says about sockets is dropped, with a note in the log.
   const own: Record<string, unknown> = {};
@@ -171,40 +203,45 @@ export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
     if (platformOwned(name)) dropped.push(name);
     else own[name] = value;
   }
-  const fromParams = resolveParams({ route: given, routeLabel: "the params of createFetchHandler" });
+  const fromParams = resolveParams({ route: given, routeLabel: settings.paramsLabel });
   const fromRoute = resolveParams({ route: own, routeLabel: route.label });
   const params = { ...fromRoute };
   for (const name of PARAM_NAMES) if (given[name] !== undefined) (params as Record<string, unknown>)[name] = fromParams[name];
 
-  const logger = new Logger(params.debug, opts.log);
-  catchStrayErrorsOnce(logger);
+  const logger = new Logger(params.debug, settings.log);
+  if (settings.catchStrayErrors) catchStrayErrorsOnce(logger);
   if (dropped.length) logger.info(`${route.label}: ${dropped.join(", ")} ignored: the platform listens and keeps the connections`);
   for (const w of route.warnings ?? []) logger.warn(w);
   const fn = route.callback(params.event_callback);
+  const adapter: RequestAdapter = { ...HOSTLESS_ADAPTER, asyncContext: () => settings.contextStore ?? contextStore() };
+  return { handler: createHandler({ route: fn, params, logger, adapter }), params, logger, middleware: route.middleware ?? [] };
+}
 
-  const adapter: RequestAdapter = {
-    ...webDefaults,
-    name: ON_WORKERD ? "workerd" : "fetch",
-    // the platform owns the connections and the heads; a Worker's timers die with
-    // the request that set them
-    limits: { connections: true, head: Infinity, bodyStall: false, timersPerRequest: true },
-    peer: platformAddress,
-    // Workers say which HTTP version reached the edge
-    httpVersion: (request) => (request as Request & { cf?: { httpProtocol?: string } }).cf?.httpProtocol,
-    // drop: the core's body that fails at once, so the platform gives up on the
-    // response (workerd closes the connection having sent nothing)
-    asyncContext: () => opts.contextStore ?? contextStore(),
-  };
-  const handler = createHandler({ route: fn, params, logger, adapter });
-  // an async route waits for the context store before its first request (an import may be async)
-  let ready = handler.ready;
-  // a Worker's third argument (its ExecutionContext) is not needed: nothing outlives the response
-  const fetch: EdgeFetch = async (request, second) => {
+/** Build the fetch handler. Throws a StartupError (a ConfigError for parameters)
+ * when the route or a parameter is wrong, as the host start-up does. */
+export function createFetchHandler(opts: FetchHandlerOptions): FetchHandler {
+  const given = opts.params ?? {};
+  refusePlatformOwned(given, "a fetch handler");
+  const { handler, params, logger, middleware } = assembleHostless(loadEdgeRoute(opts), given, {
+    paramsLabel: "the params of createFetchHandler",
+    log: opts.log,
+    contextStore: opts.contextStore,
+    catchStrayErrors: true,
+  });
+  let serve: (request: Request, env?: unknown, ctx?: unknown) => Response | Promise<Response> = handler.fetch;
+  // an async route waits for the context store before its first request (an
+  // import may be async), and a module's middleware for Hono to load
+  let ready: Promise<unknown> | undefined = handler.ready;
+  if (middleware.length > 0) {
+    const composing = import("./middleware.ts").then(async (m) => void (serve = await m.composeAround(middleware, handler.fetch, logger)));
+    ready = Promise.all([handler.ready, composing]);
+  }
+  const fetch: EdgeFetch = async (request, second, ctx) => {
     if (ready) {
       await ready;
       ready = undefined;
     }
-    return handler.fetch(request, second);
+    return serve(request, second, ctx);
   };
   return { fetch, params };
 }

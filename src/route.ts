@@ -2,6 +2,7 @@
 // .ts/.js module whose default export, or the export named by event_callback, is
 // called as fn("microhttpd:request", KSR) per request). A .cfg route is compiled by
 // src/cfg/; src/load-route.ts picks one or the other by the file's name.
+import type { MiddlewareHandler } from "hono";
 import type { RequestContext } from "./context.ts";
 import { StartupError } from "./errors.ts";
 import { EVENT_NAME, type KsrApi } from "./ksr-api.ts";
@@ -61,6 +62,31 @@ export interface LoadedRoute {
   callback(eventCallback: string): Route;
   /** rtimer's timers: a .cfg's modparams, a module's `export const timers` */
   timers: RouteTimer[];
+  /** a module's `export const middleware`: Hono middleware run before the route */
+  middleware?: RouteMiddleware[];
+}
+
+/** One of a route module's `middleware`: a Hono middleware, `(c, next) => ...`. */
+export type RouteMiddleware = MiddlewareHandler;
+
+/** A route module's `middleware` export, checked: an array of functions (Hono
+ * middleware), in the order they run before the route. `where` names the module. */
+export function routeMiddleware(exported: unknown, where: string): RouteMiddleware[] {
+  if (exported === undefined) return [];
+  const shape = "an array of Hono middleware, such as [cors(), logger()]";
+  if (!Array.isArray(exported)) throw new StartupError(`${where}: the exported "middleware" must be ${shape}; it is ${describeValue(exported)}`);
+  for (let i = 0; i < exported.length; i++) {
+    const m: unknown = exported[i];
+    if (typeof m !== "function") throw new StartupError(`${where}: middleware[${i}] is ${describeValue(m)}, not a Hono middleware ((c, next) => ...); the export must be ${shape}`);
+  }
+  return exported as RouteMiddleware[];
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "..." : value)}`;
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
 /** A route module's route: its `config` and its function (`defines`, -A on the
@@ -74,9 +100,11 @@ export async function loadModuleRoute(url: string, defines: Record<string, strin
   const timers = Object.hasOwn(mod.exports, "timers") ? moduleTimers(mod.exports.timers, `route module ${displayPath(url)}`) : [];
   if (typeof timers === "string") throw new StartupError(timers);
   applyRouteModparams(mod.exports.modparams, displayPath(url));
+  const middleware = routeMiddleware(mod.exports.middleware, `route module ${displayPath(url)}`);
   return {
     label: `the config export of ${displayPath(url)}`,
     config: mod.config,
+    middleware,
     callback: (eventCallback) => kemiRoute(resolveCallback(mod, eventCallback)),
     timers,
   };

@@ -2,17 +2,17 @@
 // handler -> listeners, and the graceful stop. An adapter supplies a Platform (its
 // ServerAdapter, and the process: arguments, signals, exit, workers) and calls
 // main(); everything decided here is decided once for all runtimes.
-import type { ServerAdapter, Listening, TlsFiles } from "./adapter.ts";
+import type { FetchHandler, ServerAdapter, Listening, TlsFiles } from "./adapter.ts";
 import { parseCommandLine, usage, type CommandLine } from "./cli.ts";
 import { resolveParams } from "./config.ts";
 import { EXIT_CONFIG, EXIT_FAILURE, StartupError, StartupFailure } from "./errors.ts";
-import { createHandler, type Handler } from "./handler.ts";
+import { createHandler } from "./handler.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { loadRoute } from "./load-route.ts";
+import { fileUrl, loadRoute } from "./load-route.ts";
 import { startModules } from "./modules/startup.ts";
 import { escapeLogLine, Logger } from "./log.ts";
 import type { ListenSocket, Params } from "./params.ts";
-import { setModuleImporter, type Route } from "./route.ts";
+import { setModuleImporter, type Route, type RouteMiddleware } from "./route.ts";
 import { TimerScheduler, type RouteTimer } from "./modules/rtimer.ts";
 import { setKsrEnvironment } from "./ksr-global.ts";
 import { reportStrayErrors, type StrayKind } from "./stray-errors.ts";
@@ -61,12 +61,6 @@ export const VERSION = "0.1.0";
 
 export const DEFAULT_ROUTE = new URL("../config/default.cfg", import.meta.url).href;
 
-export function fileUrl(path: string, cwd: string): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return path;
-  const base = "file://" + cwd.split("/").map(encodeURIComponent).join("/") + "/";
-  return new URL(path.split("/").map(encodeURIComponent).join("/"), base).href;
-}
-
 export function socketUrl(s: ListenSocket, port: number): string {
   return `${s.tls ? "https" : "http"}://${s.hostname.includes(":") ? `[${s.hostname}]` : s.hostname}:${port}`;
 }
@@ -101,6 +95,8 @@ interface Configured {
   workerIndex: string | undefined;
   /** rtimer's timers of the route */
   timers: RouteTimer[];
+  /** the route module's Hono middleware, run before the handler */
+  middleware: RouteMiddleware[];
 }
 
 export async function main(platform: Platform): Promise<void> {
@@ -153,7 +149,7 @@ async function configure(platform: Platform, cli: CommandLine): Promise<Configur
   if (cli.foreground.length > 0 && workerIndex === undefined) {
     logger.dbg(`${[...new Set(cli.foreground)].join(" ")} accepted and changes nothing: mhttpd always logs to stderr and stays in the foreground`);
   }
-  return { cli, route, params, logger, tls: await readTlsFiles(platform, params), workerIndex, timers: loaded.timers };
+  return { cli, route, params, logger, tls: await readTlsFiles(platform, params), workerIndex, timers: loaded.timers, middleware: loaded.middleware ?? [] };
 }
 
 /** The TLS settings and files are configuration too: checked before -c answers and
@@ -195,8 +191,13 @@ async function serve(platform: Platform, setup: Configured): Promise<void> {
   const { params, logger } = setup;
   await startModules(logger);
   const lifecycle = new Lifecycle();
-  const handler = createHandler({ route: setup.route, params, logger, adapter: platform.adapter, lifecycle, accessLog: platform.stdout });
+  // a route module's middleware are composed with Hono once, here, around the
+  // same handler; without them the runtime calls the handler itself
+  const wrapped = setup.middleware.length > 0;
+  const adapter = wrapped ? (platform.adapter.forMiddleware?.() ?? platform.adapter) : platform.adapter;
+  const handler = createHandler({ route: setup.route, params, logger, adapter, lifecycle, accessLog: platform.stdout });
   await handler.ready;
+  const fetch = wrapped ? await (await import("./middleware.ts")).composeAround(setup.middleware, handler.fetch, logger) : handler.fetch;
   const listeners: Listening[] = [];
   // an async KEMI timer function sees its own KSR as the global one across its awaits
   if (setup.timers.some((t) => t.routes.some((r) => r.awaits))) await loadAsyncStore(platform, logger);
@@ -209,7 +210,7 @@ async function serve(platform: Platform, setup: Configured): Promise<void> {
   const sockets = workerSocketsEnv ? (JSON.parse(workerSocketsEnv) as ListenSocket[]) : listenSockets(params);
   for (const socket of sockets) {
     if (stop.stopping) break; // a signal came while starting: the exit is under way
-    listeners.push(await listenOn(platform, socket, handler, params, setup.tls, listeners));
+    listeners.push(await listenOn(platform, socket, fetch, params, setup.tls, listeners));
   }
   if (!stop.stopping) timers.start();
 }
@@ -224,9 +225,9 @@ async function loadAsyncStore(platform: Platform, logger: Logger): Promise<void>
   }
 }
 
-async function listenOn(platform: Platform, socket: ListenSocket, handler: Handler, params: Params, tls: TlsFiles | undefined, others: Listening[]): Promise<Listening> {
+async function listenOn(platform: Platform, socket: ListenSocket, fetch: FetchHandler, params: Params, tls: TlsFiles | undefined, others: Listening[]): Promise<Listening> {
   try {
-    const l = await platform.adapter.listen(socket, handler.fetch, params, socket.tls ? tls : undefined);
+    const l = await platform.adapter.listen(socket, fetch, params, socket.tls ? tls : undefined);
     platform.stdout(`mhttpd listening on ${socketUrl(socket, l.port)} (${platform.adapter.name})`);
     return l;
   } catch (e) {

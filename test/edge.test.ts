@@ -1,79 +1,19 @@
 // The edge: createFetchHandler on the real Cloudflare Workers runtime (the
 // workerd binary of the `workerd` package, on loopback with a generated
 // configuration) and under Deno.serve / `deno serve`, as on Deno Deploy.
-// The worker is test/fixtures/edge/worker.ts bundled by esbuild into one module.
+// The worker is test/fixtures/edge/worker.ts bundled by esbuild into one module
+// (test/_workerd.ts).
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { build } from "esbuild";
 import { createFetchHandler } from "../src/edge.ts";
 import { FIXTURES, ROOT, httpRequest, rawRequest, sleep, fields } from "./_harness.ts";
 import { startUpstream, type Upstream } from "./_upstream.ts";
+import { freePort, start, startWorkerd, waitForPort, type Child, type Workerd } from "./_workerd.ts";
 
 const BIN = path.join(ROOT, "node_modules", ".bin");
 const EDGE = path.join(FIXTURES, "edge");
-
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
-
-/** A child process whose output we keep, stopped with SIGTERM at the end. */
-interface Child {
-  proc: ChildProcess;
-  out(): string;
-  err(): string;
-  stop(): Promise<void>;
-}
-
-function start(cmd: string, args: string[], cwd: string): Child {
-  const proc = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-  let out = "";
-  let err = "";
-  proc.stdout!.on("data", (d) => (out += d));
-  proc.stderr!.on("data", (d) => (err += d));
-  const closed = new Promise<void>((resolve) => proc.on("close", () => resolve()));
-  return {
-    proc,
-    out: () => out,
-    err: () => err,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
-      const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
-      await closed;
-      clearTimeout(t);
-    },
-  };
-}
-
-/** Wait until something accepts connections on the port (or the child dies). */
-async function waitForPort(child: Child, port: number, what: string, timeoutMs = 20000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.proc.exitCode !== null) throw new Error(`${what} exited (${child.proc.exitCode})\n${child.out()}\n${child.err()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: "127.0.0.1", port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`${what} did not listen on ${port} in time\n${child.err()}`);
-    await sleep(50);
-  }
-}
 
 async function waitForText(get: () => string, re: RegExp, timeoutMs = 3000): Promise<string> {
   const end = Date.now() + timeoutMs;
@@ -82,29 +22,6 @@ async function waitForText(get: () => string, re: RegExp, timeoutMs = 3000): Pro
     await sleep(20);
   }
   return get();
-}
-
-/** workerd's configuration: the suite's worker and the shipped entry (edge/worker.ts),
- * each a service with its own http socket, as \`wrangler.toml\` would have them. */
-function workerdConfig(ports: { suite: number; entry: number }): string {
-  const worker = (name: string) => `(
-  modules = [ (name = "${name}", esModule = embed "${name}") ],
-  compatibilityDate = "2025-09-15",
-  # node:async_hooks (the global KSR across awaits), node:crypto / node:buffer for the cfg hash and base64 transformations
-  compatibilityFlags = ["nodejs_compat"],
-)`;
-  // "internet" is the workers' fetch: loopback allowed, for the http_client upstream
-  return `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [ (name = "suite", worker = .suite), (name = "entry", worker = .entry), (name = "internet", network = (allow = ["public", "private", "local"])) ],
-  sockets = [
-    (name = "suite", address = "127.0.0.1:${ports.suite}", http = (), service = "suite"),
-    (name = "entry", address = "127.0.0.1:${ports.entry}", http = (), service = "entry"),
-  ],
-);
-const suite :Workerd.Worker = ${worker("suite.js")};
-const entry :Workerd.Worker = ${worker("entry.js")};
-`;
 }
 
 describe("edge: createFetchHandler refuses what the platform owns", () => {
@@ -166,41 +83,20 @@ describe("edge: createFetchHandler refuses what the platform owns", () => {
 });
 
 describe("edge: on workerd (Cloudflare Workers runtime)", () => {
-  let dir: string;
   let port: number;
   let entryPort: number;
   let workerd: Child;
+  let served: Workerd | undefined;
 
+  // the suite's worker and the shipped entry (edge/worker.ts), each a service with its own socket
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "mhttpd-edge-"));
-    for (const [entry, out] of [[path.join(EDGE, "worker.ts"), "suite.js"], [path.join(ROOT, "edge", "worker.ts"), "entry.js"]]) {
-      await build({
-        entryPoints: [entry],
-        outfile: path.join(dir, out),
-        bundle: true,
-        format: "esm",
-        platform: "neutral",
-        // as wrangler resolves packages for Workers: ipaddr.js has only a "main"
-        // field, which platform "neutral" does not read by default
-        conditions: ["workerd", "worker", "browser"],
-        mainFields: ["workerd", "browser", "module", "main"],
-        // node: modules come from workerd's nodejs_compat
-        external: ["node:*"],
-        loader: { ".cfg": "text" },
-        logLevel: "error",
-      });
-    }
-    port = await freePort();
-    entryPort = await freePort();
-    writeFileSync(path.join(dir, "config.capnp"), workerdConfig({ suite: port, entry: entryPort }));
-    workerd = start(path.join(BIN, "workerd"), ["serve", "config.capnp", "--verbose"], dir);
-    await waitForPort(workerd, port, "workerd");
-    await waitForPort(workerd, entryPort, "workerd");
+    served = await startWorkerd({ suite: path.join(EDGE, "worker.ts"), entry: path.join(ROOT, "edge", "worker.ts") });
+    ({ suite: port, entry: entryPort } = served.ports);
+    workerd = served.child;
   });
 
   after(async () => {
-    await workerd?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await served?.stop();
   });
 
   const get = (target: string, headers: Record<string, string> = {}, body?: string | Buffer, method = body === undefined ? "GET" : "POST") =>

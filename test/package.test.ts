@@ -34,8 +34,21 @@ const response = await handler.fetch(new Request("http://example.test/from-the-p
 console.log(typeof KSR.pv.get, response.status, await response.text());
 `;
 
+/** mhttpd/hono in the consumer's own Hono app, with hono's cors in front. */
+const USE_HONO = `import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { mhttpd } from "mhttpd/hono";
+const app = new Hono();
+app.use(cors());
+app.all("/kamailio/*", mhttpd({ route: (_evname, ksr) => ksr.microhttpd.mhttpd_reply(200, "OK", "text/plain", "url " + ksr.pv.get("$mhttpd(url)")), max_body_size: "64k" }));
+const response = await app.request("/kamailio/from-the-package", { headers: { origin: "https://a.example" } });
+console.log(response.status, response.headers.get("access-control-allow-origin"), await response.text());
+`;
+
 /** A consumer's TypeScript against the package's declarations. */
 const TYPED = `import { createFetchHandler, KSR, type FetchHandler, type KsrApi, type Params } from "mhttpd";
+import { Hono } from "hono";
+import { mhttpd, type MhttpdHandler } from "mhttpd/hono";
 
 export default function route(_evname: string, ksr: KsrApi): void {
   ksr.microhttpd.mhttpd_reply(200, "OK", "text/plain", \`url \${ksr.pv.get("$mhttpd(url)")}\`);
@@ -43,6 +56,9 @@ export default function route(_evname: string, ksr: KsrApi): void {
 const handler: FetchHandler = createFetchHandler({ route, params: { max_body_size: "64k" } });
 const size: Params["max_body_size"] = handler.params.max_body_size;
 export const summary: string = \`\${size} \${typeof KSR.pv.get}\`;
+const hono: MhttpdHandler = mhttpd({ route, max_body_size: "64k" });
+export const app = new Hono().all("/kamailio/*", hono);
+export const loaded: Promise<void> = hono.ready;
 `;
 
 let work: string;
@@ -58,9 +74,12 @@ before(async () => {
   tarballFiles = packed.files.map((f) => f.path);
   mkdirSync(consumer);
   writeFileSync(path.join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
-  // the dependencies come from npm's cache when it has them (npm ci filled it), else the registry
-  await run(NPM, ["install", "--no-audit", "--no-fund", "--prefer-offline", path.join(work, packed.filename)], { cwd: consumer, maxBuffer: 1 << 26 });
+  // the dependencies come from npm's cache when it has them (npm ci filled it), else the
+  // registry; hono, as an app that mounts mhttpd/hono depends on it itself
+  const hono = JSON.parse(readFileSync(path.join(ROOT, "node_modules", "hono", "package.json"), "utf8")).version as string;
+  await run(NPM, ["install", "--no-audit", "--no-fund", "--prefer-offline", path.join(work, packed.filename), `hono@${hono}`], { cwd: consumer, maxBuffer: 1 << 26 });
   writeFileSync(path.join(consumer, "use.mjs"), USE);
+  writeFileSync(path.join(consumer, "use-hono.mjs"), USE_HONO);
   writeFileSync(path.join(consumer, "typed.ts"), TYPED);
   writeFileSync(path.join(consumer, "who.mjs"), WHO_ROUTE);
 });
@@ -71,7 +90,7 @@ after(() => {
 
 describe("the npm package", () => {
   it("holds the built JavaScript, its declarations and the sources Bun runs, and nothing of bench/ or test/", () => {
-    for (const file of ["bin/mhttpd.mjs", "dist/index.mjs", "dist/node.mjs", "dist/deno.mjs", "dist/node-typescript-compiler.mjs", "dist/types/index.d.ts", "src/index.ts", "adapters/bun.ts", "config/default.cfg", "LICENSE", "README.md", "package.json"]) {
+    for (const file of ["bin/mhttpd.mjs", "dist/index.mjs", "dist/hono.mjs", "dist/types/hono.d.ts", "src/hono.ts", "dist/node.mjs", "dist/deno.mjs", "dist/node-typescript-compiler.mjs", "dist/types/index.d.ts", "src/index.ts", "adapters/bun.ts", "config/default.cfg", "LICENSE", "README.md", "package.json"]) {
       assert.ok(tarballFiles.includes(file), `${file} in the tarball`);
     }
     assert.deepEqual(tarballFiles.filter((f) => /^(bench|test|scripts|\.ci|node_modules)\//.test(f)), []);
@@ -98,6 +117,12 @@ describe("the npm package", () => {
       const cmd = { node: [process.execPath], bun: [path.join(BIN, "bun")], deno: [path.join(BIN, "deno"), "run", "-A"] }[runtime];
       const { stdout } = await run(cmd[0], [...cmd.slice(1), "use.mjs"], { cwd: consumer });
       assert.equal(stdout, "function 200 url /from-the-package\n");
+    });
+
+    it(`import { mhttpd } from "mhttpd/hono" mounts in a Hono app on ${runtime}`, async () => {
+      const cmd = { node: [process.execPath], bun: [path.join(BIN, "bun")], deno: [path.join(BIN, "deno"), "run", "-A"] }[runtime];
+      const { stdout } = await run(cmd[0], [...cmd.slice(1), "use-hono.mjs"], { cwd: consumer });
+      assert.equal(stdout, "200 * url /kamailio/from-the-package\n");
     });
   }
 
