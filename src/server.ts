@@ -18,6 +18,7 @@ import { setKsrEnvironment } from "./ksr-global.ts";
 import { reportStrayErrors, type StrayKind } from "./stray-errors.ts";
 import type { SqliteBinding } from "./modules/sql-drivers.ts";
 import { setSqliteBinding } from "./modules/sqlops.ts";
+import { VERSION } from "./version.ts";
 import { supervise, WORKER_INDEX_ENV, WORKER_SOCKETS_ENV, type WorkerEvents, type WorkerHandle } from "./supervisor.ts";
 
 export interface Platform {
@@ -57,7 +58,7 @@ export interface Platform {
   stderr(line: string): void;
 }
 
-export const VERSION = "0.1.0";
+export { VERSION };
 
 export const DEFAULT_ROUTE = new URL("../config/default.cfg", import.meta.url).href;
 
