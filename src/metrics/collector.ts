@@ -115,7 +115,8 @@ export class MetricsCollector implements PipelineEvents {
     s.routeTimeouts = this.#routeTimeouts;
     s.refusals = { ...this.#refusals };
     s.stats = statisticsSnapshot();
-    s.memory = this.sources.memory?.();
+    const m = this.sources.memory?.();
+    s.memory = m && { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed };
     s.processes = 1;
     return s;
   }

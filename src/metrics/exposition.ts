@@ -90,8 +90,8 @@ export function renderExposition(s: MetricsSnapshot, info: { version: string; ru
   w.sample("mhttpd_route_errors_total", s.strayErrors, { kind: "stray" });
   w.one("mhttpd_route_timeouts_total", "counter", "Routes that had not replied at route_timeout (answered 503)", s.routeTimeouts);
 
-  w.family("mhttpd_refusals_total", "counter", "Requests refused before the route, by the check that refused them and the status sent");
-  for (const reason of REFUSAL_REASONS) w.sample("mhttpd_refusals_total", s.refusals[reason] ?? 0, { reason, status: String(REFUSALS[reason]) });
+  w.family("mhttpd_refusals_total", "counter", "Requests refused before the route, by the check that refused them and the status sent (none: the connection was closed without one)");
+  for (const key of REFUSAL_REASONS) w.sample("mhttpd_refusals_total", s.refusals[key] ?? 0, { ...REFUSALS[key] });
 
   w.one("mhttpd_workers", "gauge", "Processes serving whose figures are in this answer", s.processes);
   w.one("mhttpd_worker_restarts_total", "counter", "Workers that died and were started again (workers > 1)", s.workerRestarts);

@@ -10,19 +10,23 @@ export const DURATION_BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
  * client cannot add label values (and series) at will. */
 export const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "other"] as const;
 
-/** Why the server refused a request before (or instead of) the route, and the
- * status each sends. Refusals the runtime makes itself are counted where the
- * adapter is told of them (docs/limits-and-security.md#metrics says which). */
+/** Why the server refused a request before (or instead of) the route: the check
+ * (the reason label) and the status it sends ("none": the connection is closed
+ * without one). Refusals the runtime makes itself are counted where the adapter
+ * is told of them (docs/limits-and-security.md#metrics says which). */
 export const REFUSALS = {
-  host: 400,
-  connect: 405,
-  allowed_ips: 403,
-  url_filter: 404,
-  max_connections: 503,
-  max_header_size: 431,
-  header_timeout: 408,
-  max_body_size: 413,
-  body_timeout: 408,
+  host: { reason: "host", status: "400" },
+  connect: { reason: "connect", status: "405" },
+  allowed_ips: { reason: "allowed_ips", status: "403" },
+  url_filter: { reason: "url_filter", status: "404" },
+  /** Bun, Deno: requests in flight beyond max_connections */
+  max_connections: { reason: "max_connections", status: "503" },
+  /** Node: a socket beyond max_connections, closed when accepted */
+  max_connections_socket: { reason: "max_connections", status: "none" },
+  max_header_size: { reason: "max_header_size", status: "431" },
+  header_timeout: { reason: "header_timeout", status: "408" },
+  max_body_size: { reason: "max_body_size", status: "413" },
+  body_timeout: { reason: "body_timeout", status: "408" },
 } as const;
 
 export type RefusalReason = keyof typeof REFUSALS;
@@ -137,6 +141,6 @@ export function isSnapshot(v: unknown): v is MetricsSnapshot {
     record(s.refusals) &&
     Object.keys(s.refusals as object).every((k) => Object.hasOwn(REFUSALS, k)) &&
     record(s.stats) &&
-    (s.memory === undefined || record(s.memory))
+    (s.memory === undefined || (record(s.memory) && ["rss", "heapTotal", "heapUsed"].every((k) => num((s.memory as Record<string, unknown>)[k]))))
   );
 }
