@@ -71,18 +71,22 @@ export class MetricsCollector implements PipelineEvents {
 
   #record(x: Exchange, res: Response, start: number): void {
     if (x.scrape) return;
-    const seconds = (performance.now() - start) / 1000;
+    // what was sent: a reply the adapter wrote itself leaves only a marker Response
+    const status = x.dropped ? 0 : (x.reply?.status ?? res.status);
+    const sent = x.dropped || x.method === "HEAD" ? 0 : x.reply ? bodyLength(x.reply) : Number(res.headers.get("content-length")) || 0;
+    this.count(x.method, status, (performance.now() - start) / 1000, x.bodyLength, sent);
+  }
+
+  /** One request: its method as sent, the status (0: dropped), how long it took
+   * and the body bytes each way. */
+  count(method: string, status: number, seconds: number, requestBytes: number, responseBytes: number): void {
     let bucket = 0;
     while (bucket < DURATION_BOUNDS.length && seconds > DURATION_BOUNDS[bucket]) bucket++;
     this.#buckets[bucket]++;
     this.#durationSum += seconds;
-    // what was sent: a reply the adapter wrote itself leaves only a marker Response
-    const status = x.dropped ? 0 : (x.reply?.status ?? res.status);
-    this.#requests[(METHOD_INDEX.get(x.method) ?? OTHER) * STATUS_SLOTS + (status < STATUS_SLOTS ? status : 0)]++;
-    this.#requestBytes += x.bodyLength;
-    if (x.dropped || x.method === "HEAD") return;
-    if (x.reply) this.#responseBytes += bodyLength(x.reply);
-    else this.#responseBytes += Number(res.headers.get("content-length")) || 0;
+    this.#requests[(METHOD_INDEX.get(method) ?? OTHER) * STATUS_SLOTS + (status < STATUS_SLOTS ? status : 0)]++;
+    this.#requestBytes += requestBytes;
+    this.#responseBytes += responseBytes;
   }
 
   refused(reason: RefusalReason): void {

@@ -69,9 +69,13 @@ export interface MetricsSnapshot {
   workerRestarts: number;
 }
 
+/** A record keyed by outside names (a statistic may be called "constructor" or
+ * "__proto__"): no prototype to read through or write onto. */
+export const record = <V>(): Record<string, V> => Object.create(null) as Record<string, V>;
+
 export function emptySnapshot(): MetricsSnapshot {
   return {
-    requests: {},
+    requests: record(),
     durationBuckets: new Array<number>(DURATION_BOUNDS.length + 1).fill(0),
     durationSum: 0,
     requestBodyBytes: 0,
@@ -81,15 +85,16 @@ export function emptySnapshot(): MetricsSnapshot {
     strayErrors: 0,
     routeTimeouts: 0,
     refusals: {},
-    stats: {},
+    stats: record(),
     memory: undefined,
     processes: 0,
     workerRestarts: 0,
   };
 }
 
+/** from's counts added to into's; into has no prototype (record()) or fixed keys */
 const addRecords = <K extends string>(into: Partial<Record<K, number>>, from: Partial<Record<K, number>>) => {
-  for (const key of Object.keys(from) as K[]) into[key] = (into[key] ?? 0) + (from[key] ?? 0);
+  for (const key of Object.keys(from) as K[]) into[key] = (Object.hasOwn(into, key) ? into[key]! : 0) + from[key]!;
 };
 
 /** `into` plus `from`, in place: every figure is a sum (requests in flight and
@@ -122,7 +127,7 @@ export function addSnapshot(into: MetricsSnapshot, from: MetricsSnapshot): Metri
  * (kept in shared memory in Kamailio, which outlives any one process), but not
  * what it had in flight or in memory. */
 export function retiredPart(last: MetricsSnapshot): MetricsSnapshot {
-  return { ...structuredClone(last), inflight: 0, memory: undefined, processes: 0 };
+  return addSnapshot(emptySnapshot(), { ...last, inflight: 0, memory: undefined, processes: 0 });
 }
 
 /** A snapshot as another process sent it: its shape is checked, so that a stray

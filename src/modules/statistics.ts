@@ -70,7 +70,8 @@ export function resetStatistic(name: string): boolean {
 
 /** name -> value, for the metrics path */
 export function statisticsSnapshot(): Record<string, number> {
-  const out: Record<string, number> = {};
+  // a statistic may be called "__proto__": no prototype to write onto
+  const out = Object.create(null) as Record<string, number>;
   for (const [name, s] of statistics) out[name] = s.value;
   return out;
 }
