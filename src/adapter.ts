@@ -9,7 +9,7 @@
 // a RequestAdapter for platforms that listen themselves (workerd, deno serve).
 import type { ListenSocket, Params } from "./params.ts";
 import type { ContextStore } from "./ksr-global.ts";
-import type { PipelineEvents } from "./metrics/collector.ts";
+import type { PipelineEvents } from "./metrics/events.ts";
 import type { OutgoingReply } from "./reply.ts";
 import { readWebBody, type BodyReader } from "./pipeline/body.ts";
 import { failingResponse } from "./pipeline/responses.ts";

@@ -7,15 +7,9 @@ import type { Exchange } from "../exchange.ts";
 import { strayErrors } from "../stray-errors.ts";
 import { statisticsSnapshot } from "../modules/statistics.ts";
 import type { Reply } from "../reply.ts";
+import type { PipelineEvents } from "./events.ts";
 import { DURATION_BOUNDS, emptySnapshot, METHODS, type MemoryFigures, type MetricsSnapshot, type RefusalReason } from "./snapshot.ts";
 
-/** What the pipeline's steps tell the metrics, besides each request's outcome. */
-export interface PipelineEvents {
-  refused(reason: RefusalReason): void;
-  /** the route threw or rejected (KSR.x.exit() is no error) */
-  routeFailed(): void;
-  routeTimedOut(): void;
-}
 
 export interface CollectorSources {
   /** requests admitted and not answered (the Lifecycle's count) */

@@ -17,7 +17,7 @@ import type { Exchange } from "../exchange.ts";
 import { AddressMatcher, normalizeIp, parsePeerAddress } from "../ip.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import { quote, type Logger } from "../log.ts";
-import type { PipelineEvents } from "../metrics/collector.ts";
+import type { PipelineEvents } from "../metrics/events.ts";
 import type { Params } from "../params.ts";
 import { isValidHost } from "../target.ts";
 import { UrlFilter } from "../url-filter.ts";

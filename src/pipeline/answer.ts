@@ -8,7 +8,7 @@ import type { Exchange } from "../exchange.ts";
 import { KSR_EXIT } from "../ksr-api.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
-import type { PipelineEvents } from "../metrics/collector.ts";
+import type { PipelineEvents } from "../metrics/events.ts";
 import type { Ended } from "./run.ts";
 import { internalError, unavailable } from "./responses.ts";
 

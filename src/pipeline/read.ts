@@ -5,7 +5,7 @@
 import type { RequestAdapter } from "../adapter.ts";
 import type { Logger } from "../log.ts";
 import type { Exchange } from "../exchange.ts";
-import type { PipelineEvents } from "../metrics/collector.ts";
+import type { PipelineEvents } from "../metrics/events.ts";
 import { BodyReader, EMPTY_BODY, StallWatch } from "./body.ts";
 import { badRequest, contentTooLarge, headersTooLarge, requestTimeout } from "./responses.ts";
 

@@ -7,7 +7,7 @@ import { RequestContext } from "../context.ts";
 import type { Exchange } from "../exchange.ts";
 import { runWithKsr, setKsrEnvironment } from "../ksr-global.ts";
 import type { Logger } from "../log.ts";
-import type { PipelineEvents } from "../metrics/collector.ts";
+import type { PipelineEvents } from "../metrics/events.ts";
 import type { Route } from "../route.ts";
 import { unavailable } from "./responses.ts";
 
