@@ -17,6 +17,8 @@ import { MetricsCollector } from "../src/metrics/collector.ts";
 import { FAMILIES, helpText, labelValue, renderExposition } from "../src/metrics/exposition.ts";
 import { addSnapshot, DURATION_BOUNDS, emptySnapshot, isSnapshot, METHODS, REFUSAL_REASONS, REFUSALS, type MetricsSnapshot, type RefusalReason } from "../src/metrics/snapshot.ts";
 import { applyRouteModparams } from "../src/modules/modparam.ts";
+import { parseUpdateValue } from "../src/modules/statistics.ts";
+import { validateParam } from "../src/config.ts";
 import { kemiRoute, type RouteFunction } from "../src/route.ts";
 import { parseExposition, value } from "./_prometheus.ts";
 
@@ -119,6 +121,39 @@ describe(`the exposition writer, against prom-client (seed ${seed})`, () => {
         const registers = [new client.Registry()];
         new client.Gauge({ name: "g", help, labelNames: ["l"], registers }).set({ l: label }, 1);
         assert.equal(await registers[0].metrics(), `# HELP g ${helpText(help)}\n# TYPE g gauge\ng{l="${labelValue(label)}"} 1\n`);
+      }),
+      runs,
+    );
+  });
+});
+
+describe(`the parameters and values taken from outside (seed ${seed})`, () => {
+  it("metrics: any text is off, a path the request's path can equal, or an error naming it", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: "binary", maxLength: 40 }), fc.string({ maxLength: 20 }).map((t) => "/" + t)), (raw) => {
+        let got: string;
+        try {
+          got = validateParam("metrics", raw, "test");
+        } catch (e) {
+          assert.match((e as Error).message, /^invalid metrics .* \(from test\): expected "off" or a path that starts with "\/"/);
+          return;
+        }
+        assert.ok(got === "off" || /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/.test(got), got);
+      }),
+      runs,
+    );
+    assert.equal(validateParam("metrics", " /metrics ", "test"), "/metrics");
+    assert.equal(validateParam("metrics", "OFF", "test"), "off");
+    assert.throws(() => validateParam("metrics_allowed_ips", "", "test"), /the list is empty/);
+  });
+
+  it("update_stat's value: an integer from -65535 to 65535 as Kamailio's str2s reads it, or nothing", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: "binary", maxLength: 8 }), fc.integer().map(String), fc.integer({ min: -70000, max: 70000 }).map((n) => (n > 0 ? `+${n}` : String(n)))), (raw) => {
+        const n = parseUpdateValue(raw);
+        if (n === undefined) return;
+        assert.ok(Number.isInteger(n) && Math.abs(n) <= 65535, `${JSON.stringify(raw)} -> ${n}`);
+        assert.equal(n, Number(raw.trim()));
       }),
       runs,
     );
