@@ -22,8 +22,10 @@ export interface ScrapeOptions {
   logger: Logger;
 }
 
+const utf8 = new TextEncoder();
+
 const answer = (text: string, head: boolean): Response => {
-  const bytes = new TextEncoder().encode(text);
+  const bytes = utf8.encode(text);
   return new Response(head ? null : bytes, {
     headers: { "content-type": EXPOSITION_CONTENT_TYPE, "content-length": String(bytes.length), "cache-control": "no-store" },
   });
