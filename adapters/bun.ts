@@ -80,7 +80,13 @@ export class BunAdapter implements ServerAdapter {
         reader.push(bytes);
         reader.end();
       },
-      (e: unknown) => reader.fail(`the body stopped arriving (body_timeout) or the client went away: ${(e as Error)?.message ?? String(e)}`),
+      (e: unknown) => {
+        const why = (e as Error)?.message ?? String(e);
+        // a chunked body past max_body_size: Bun answers 413 itself, and says so
+        // only in this message; the access log and the metrics say 413 too
+        if (/maxRequestBodySize/.test(why)) reader.tooLarge();
+        else reader.fail(`the body stopped arriving (body_timeout) or the client went away: ${why}`);
+      },
     );
   }
 
@@ -149,6 +155,8 @@ const bunPlatform = (argv: string[]): Platform => ({
   prepareWorkers: async () => void (await loadWorkers()),
   spawnWorker: (_index, env, events) => workers!.spawnWorkerProcess(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], env, events),
   freePort: async (hostname) => (await loadWorkers()).freePort(hostname),
+  memory: () => process.memoryUsage(),
+  supervisorChannel: async () => (await loadWorkers()).processChannel(process),
   // a listener for each replaces Bun's default, which ends the process
   onStrayError(handler) {
     process.on("unhandledRejection", (reason) => handler(reason, "unhandled rejection"));

@@ -152,6 +152,9 @@ const denoPlatform = (argv: string[]): Platform => ({
     return workers!.spawnWorkerProcess(Deno.execPath(), ["run", "--no-prompt", "--unstable-net", ...flags, Deno.mainModule, ...Deno.args], env, events);
   },
   freePort: async (hostname) => (await loadWorkers()).freePort(hostname),
+  memory: () => Deno.memoryUsage(),
+  // node:process, loaded only for a worker with metrics on: its IPC channel
+  supervisorChannel: async () => (await loadWorkers()).processChannel((await import("node:process")).default),
   // Deno ends the process on both unless the event's default is prevented
   onStrayError: (handler) => void onGlobalErrorEvents(handler),
   onSignals(handler) {

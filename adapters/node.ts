@@ -11,8 +11,8 @@ import type { Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { eachLine, freePort } from "./workers.ts";
-import { webDefaults, type FetchHandler, type Listening, type RequestAdapter, type RuntimeLimits, type ServerAdapter, type TlsFiles } from "../src/adapter.ts";
+import { eachLine, freePort, processChannel } from "./workers.ts";
+import { webDefaults, type FetchHandler, type Listening, type RequestAdapter, type RuntimeEvents, type RuntimeLimits, type ServerAdapter, type SocketAddress, type TlsFiles } from "../src/adapter.ts";
 import type { RequestContext } from "../src/context.ts";
 import type { ListenSocket, Params } from "../src/params.ts";
 import type { BodyReader } from "../src/pipeline/body.ts";
@@ -101,8 +101,8 @@ export class NodeAdapter implements ServerAdapter {
     return { ...nodeRequests, name: this.name, limits: this.limits, readBody: webDefaults.readBody, asyncContext: () => this.#store };
   }
 
-  listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles): Promise<Listening> {
-    return listen(socket, fetch, params, tls);
+  listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles, events?: RuntimeEvents): Promise<Listening> {
+    return listen(socket, fetch, params, tls, events);
   }
 }
 
@@ -126,10 +126,10 @@ async function importUserModule(url: string): Promise<unknown> {
 }
 
 const REFUSED = Symbol("mhttpd.refused");
-const STATUS: Record<string, [number, string]> = {
-  HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large"],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, "Request Timeout"],
-  HPE_HEADERS_TIMEOUT: [408, "Request Timeout"],
+const STATUS: Record<string, [number, string, "max_header_size" | "header_timeout"]> = {
+  HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large", "max_header_size"],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "Request Timeout", "header_timeout"],
+  HPE_HEADERS_TIMEOUT: [408, "Request Timeout", "header_timeout"],
 };
 
 /** What node:http does on a bad or slow head (400/408/431, then destroy), but
@@ -137,11 +137,12 @@ const STATUS: Record<string, [number, string]> = {
  * client still sends is read and dropped for a moment. Destroying at once with
  * unread bytes makes the kernel send a reset, and the client can lose the
  * response it was about to read. */
-function lingeringRefusal(err: NodeJS.ErrnoException, socket: Duplex & { [REFUSED]?: boolean }) {
+function lingeringRefusal(err: NodeJS.ErrnoException, socket: Duplex & { [REFUSED]?: boolean }, events: RuntimeEvents | undefined) {
   if (socket[REFUSED]) return; // the parser reports each later chunk too
   socket[REFUSED] = true;
   if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
-  const [status, reason] = STATUS[err.code ?? ""] ?? [400, "Bad Request"];
+  const [status, reason, check] = STATUS[err.code ?? ""] ?? [400, "Bad Request"];
+  if (check) events?.refused(check);
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   socket.on("error", () => {});
   socket.resume();
@@ -157,7 +158,7 @@ function slashesInPath(target: string): string {
 const versionNotSupported = () =>
   new Response("HTTP Version Not Supported\n", { status: 505, headers: { "content-type": "text/plain; charset=utf-8", connection: "close" } });
 
-function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles): Promise<Listening> {
+function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles, events?: RuntimeEvents): Promise<Listening> {
   const ms = (s: number) => Math.max(1, Math.round(s * 1000));
   const server = createAdaptorServer({
     // llhttp takes "GET /" (HTTP/0.9) and "HTTP/2.0" as requests it can answer in
@@ -190,7 +191,8 @@ function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?:
   server.keepAliveTimeout = ms(params.idle_timeout);
   server.timeout = 0;
   server.maxConnections = params.max_connections; // beyond it new sockets are closed at once
-  server.on("clientError", lingeringRefusal);
+  server.on("clientError", (err: NodeJS.ErrnoException, sock: Duplex) => lingeringRefusal(err, sock, events));
+  if (events) server.on("drop", () => events.refused("max_connections_socket"));
   // node:http hands CONNECT to a "connect" listener (none: it closes the socket
   // without a word); answered 405 as on the other runtimes
   server.on("connect", (_req, socket: Duplex) => {
@@ -251,9 +253,16 @@ const nodePlatform = (argv: string[]): Platform => ({
     eachLine(worker.process.stdout!, events.stdout);
     worker.process.stdin?.on("error", () => {});
     worker.on("exit", (code, signal) => events.exit(code, signal));
-    return { pid: worker.process.pid, kill: (signal) => void worker.process.kill(signal) };
+    // node:cluster's IPC channel is always there; metrics talk over it
+    if (events.message) worker.on("message", events.message);
+    const send = (message: unknown) => {
+      if (worker.isConnected()) worker.send(message as object, undefined, (e) => void e);
+    };
+    return { pid: worker.process.pid, kill: (signal) => void worker.process.kill(signal), send };
   },
   freePort,
+  memory: () => process.memoryUsage(),
+  supervisorChannel: async () => processChannel(process),
   cpus: () => os.availableParallelism(),
   // Node 20 has no TypeScript of its own: see importUserModule
   importModule: importUserModule,

@@ -9,6 +9,7 @@
 // a RequestAdapter for platforms that listen themselves (workerd, deno serve).
 import type { ListenSocket, Params } from "./params.ts";
 import type { ContextStore } from "./ksr-global.ts";
+import type { PipelineEvents } from "./metrics/events.ts";
 import type { OutgoingReply } from "./reply.ts";
 import { readWebBody, type BodyReader } from "./pipeline/body.ts";
 import { failingResponse } from "./pipeline/responses.ts";
@@ -61,10 +62,15 @@ export interface RequestAdapter {
   asyncContext(): ContextStore | Promise<ContextStore> | undefined;
 }
 
+/** What an adapter tells the metrics of the requests its runtime refuses itself,
+ * before the handler sees them (node:http's 431 and 408, its socket cap). */
+export type RuntimeEvents = Pick<PipelineEvents, "refused">;
+
 /** The whole adapter of a runtime that listens itself. */
 export interface ServerAdapter extends RequestAdapter {
-  /** `tls` is given for an HTTPS socket: the PEMs read at start-up */
-  listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles): Promise<Listening>;
+  /** `tls` is given for an HTTPS socket: the PEMs read at start-up; `events`
+   * when metrics are on */
+  listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles, events?: RuntimeEvents): Promise<Listening>;
   /** the adapter for a handler that Hono middleware wrap (a route module's
    * `middleware`): replies as Responses the middleware can still change, the body
    * read from the Request they pass on. Absent: this adapter does both already. */

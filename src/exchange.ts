@@ -23,6 +23,10 @@ export class Exchange implements ConnInfo {
    * adapter wrote itself is only a marker), and whether the connection was dropped */
   reply: Reply | undefined;
   dropped = false;
+  /** for the metrics: the body's length once read, and whether this request was a
+   * scrape of the metrics path (not counted among the requests) */
+  bodyLength = 0;
+  scrape = false;
 
   constructor(
     readonly request: Request,

@@ -7,14 +7,18 @@
 //   answer  the route's reply, a drop, or 500 for a failure or no reply
 //
 // The first step that answers ends the request. The access log, when on, records
-// what was sent. A runtime adapter (src/adapter.ts) calls `fetch` directly; Hono
-// can mount the same `fetch` (docs/architecture.md says when it does).
+// what was sent; the metrics, when on, count it (src/metrics/: nothing of them is
+// built, and nothing counted, when `metrics` is off). A runtime adapter
+// (src/adapter.ts) calls `fetch` directly; Hono can mount the same `fetch`
+// (docs/architecture.md says when it does).
 import type { FetchHandler, RequestAdapter } from "./adapter.ts";
 import { accessLogger } from "./access-log.ts";
 import { Exchange } from "./exchange.ts";
 import { AddressMatcher } from "./ip.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import type { Logger } from "./log.ts";
+import { MetricsCollector } from "./metrics/collector.ts";
+import { renderExposition } from "./metrics/exposition.ts";
 import type { Params } from "./params.ts";
 import type { Route } from "./route.ts";
 import { admission } from "./pipeline/admit.ts";
@@ -22,6 +26,8 @@ import { answering } from "./pipeline/answer.ts";
 import { bodyReading, headSizeCheck } from "./pipeline/read.ts";
 import { internalError } from "./pipeline/responses.ts";
 import { routeRunner } from "./pipeline/run.ts";
+import { metricsScrape } from "./pipeline/scrape.ts";
+import { VERSION } from "./version.ts";
 
 export interface HandlerOptions {
   route: Route;
@@ -32,6 +38,15 @@ export interface HandlerOptions {
   lifecycle?: Lifecycle;
   /** where access_log lines go (stdout) */
   accessLog?: (lines: string) => void;
+  /** metrics on: the process's collector, and how a scrape gets the figures (a
+   * worker asks its supervisor for the whole server's). Without it, a collector
+   * of this handler's own, answered from this process alone. */
+  metrics?: HandlerMetrics;
+}
+
+export interface HandlerMetrics {
+  collector: MetricsCollector;
+  exposition(): string | Promise<string>;
 }
 
 export interface Handler {
@@ -44,11 +59,14 @@ export function createHandler(opts: HandlerOptions): Handler {
   const { params, logger, adapter } = opts;
   const lifecycle = opts.lifecycle ?? new Lifecycle();
   const trusted = params.trusted_proxies.length > 0 ? new AddressMatcher(params.trusted_proxies) : undefined;
-  const admit = admission({ params, adapter, lifecycle, logger });
-  const checkHead = headSizeCheck({ adapter, maxHeaderSize: params.max_header_size, logger });
-  const readBody = bodyReading({ adapter, maxBodySize: params.max_body_size, bodyTimeout: params.body_timeout, logger });
-  const answer = answering({ adapter, lifecycle, logger });
-  const runner = routeRunner({ route: opts.route, routeTimeout: params.route_timeout, adapter, logger, answer });
+  const metrics = params.metrics === "off" ? undefined : (opts.metrics ?? ownMetrics(lifecycle, adapter.name));
+  const events = metrics?.collector;
+  const scrape = metrics && metricsScrape({ path: params.metrics, allowed: params.metrics_allowed_ips, exposition: metrics.exposition, logger });
+  const admit = admission({ params, adapter, lifecycle, logger, scrape, metrics: events });
+  const checkHead = headSizeCheck({ adapter, maxHeaderSize: params.max_header_size, logger, metrics: events });
+  const readBody = bodyReading({ adapter, maxBodySize: params.max_body_size, bodyTimeout: params.body_timeout, logger, metrics: events });
+  const answer = answering({ adapter, lifecycle, logger, metrics: events });
+  const runner = routeRunner({ route: opts.route, routeTimeout: params.route_timeout, adapter, logger, answer, metrics: events });
   const log = params.access_log === "off" ? undefined : accessLogger(params.access_log, opts.accessLog ?? ((lines) => console.log(lines)));
 
   const handle = (x: Exchange): Response | Promise<Response> => {
@@ -58,9 +76,11 @@ export function createHandler(opts: HandlerOptions): Handler {
     let res: Response | Promise<Response>;
     try {
       const body = readBody(x);
-      if (body instanceof Uint8Array) res = runner.run(x, body);
-      else if (body instanceof Response) res = body;
-      else res = body.then((b) => (b instanceof Response ? b : runner.run(x, b)));
+      if (body instanceof Uint8Array) {
+        x.bodyLength = body.length;
+        res = runner.run(x, body);
+      } else if (body instanceof Response) res = body;
+      else res = body.then((b) => (b instanceof Response ? b : ((x.bodyLength = b.length), runner.run(x, b))));
     } catch (e) {
       lifecycle.leave();
       throw e;
@@ -89,8 +109,9 @@ export function createHandler(opts: HandlerOptions): Handler {
     return internalError();
   };
 
+  const collector = metrics?.collector;
   const fetch: FetchHandler = (request, env) => {
-    const start = log ? performance.now() : 0;
+    const start = log || collector ? performance.now() : 0;
     const x = new Exchange(request, env, adapter, trusted);
     let res: Response | Promise<Response>;
     try {
@@ -99,8 +120,16 @@ export function createHandler(opts: HandlerOptions): Handler {
     } catch (e) {
       res = failed(e);
     }
+    if (collector) res = collector.observe(x, res, start);
     return log ? log(x, res, start) : res;
   };
 
   return { fetch, ready: runner.ready };
+}
+
+/** metrics on without a collector given (a fetch handler on a platform): this
+ * handler counts, and a scrape gets what it counted. */
+function ownMetrics(lifecycle: Lifecycle, runtime: string): HandlerMetrics {
+  const collector = new MetricsCollector({ inflight: () => lifecycle.inflight });
+  return { collector, exposition: () => renderExposition(collector.snapshot(), { version: VERSION, runtime }) };
 }

@@ -67,6 +67,18 @@ export interface KsrCryptoApi {
   hmac_sha256(text: string, key: string, dst: string): number;
 }
 
+/** KSR.statistics: Kamailio's KEMI exports of the statistics module, on the
+ * variables the route module declares (`export const modparams = [["statistics",
+ * "variable", "name"]]`). Read a value with KSR.pv.get("$stat(name)"). */
+export interface KsrStatisticsApi {
+  /** Add sval (an integer, negative to lower it) to statistic sname: 1, or -1 for
+   * a name never declared (logged). */
+  update_stat(sname: string, sval: number): number;
+  /** Set statistic sname to 0 (one declared no_reset keeps its value): 1, or -1
+   * for a name never declared (logged). */
+  reset_stat(sname: string): number;
+}
+
 /** KSR.uuid: Kamailio's KEMI exports of the uuid module. */
 export interface KsrUuidApi {
   /** a random (version 4) UUID, lower case: $uuid(g) */
@@ -159,6 +171,7 @@ export interface KsrApi {
   /** Kamailio's http_client exports; each returns a promise the route awaits */
   readonly http_client: KsrHttpClientApi;
   readonly ndb_redis: KsrNdbRedisApi;
+  readonly statistics: KsrStatisticsApi;
   dbg(msg: string): number;
   info(msg: string): number;
   notice(msg: string): number;

@@ -122,6 +122,9 @@ export const KSR: KsrApi = Object.freeze({
   get ndb_redis() {
     return currentKsr().ndb_redis;
   },
+  get statistics() {
+    return currentKsr().statistics;
+  },
   dbg: (m: string) => currentKsr().dbg(m),
   info: (m: string) => currentKsr().info(m),
   notice: (m: string) => currentKsr().notice(m),

@@ -14,6 +14,7 @@ import { KsrUuid } from "./modules/uuid.ts";
 import { KsrCfgutils } from "./modules/cfgutils.ts";
 import { KsrHttpClient } from "./modules/http-client-ksr.ts";
 import { KsrSqlops } from "./modules/ksr-sqlops.ts";
+import { KsrStatistics } from "./modules/statistics.ts";
 
 const NO_REQUEST = "no HTTP request is being processed";
 
@@ -149,6 +150,7 @@ export class Ksr implements KsrApi {
   #httpClient: KsrHttpClient | undefined;
   #sqlops: KsrSqlops | undefined;
   #ndbRedis: KsrNdbRedis | undefined;
+  #statistics: KsrStatistics | undefined;
 
   constructor(
     /** @internal the request this KSR belongs to (the cfg runtime reads it directly) */
@@ -185,6 +187,9 @@ export class Ksr implements KsrApi {
   }
   get ndb_redis(): KsrNdbRedis {
     return (this.#ndbRedis ??= new KsrNdbRedis(this.ctx, this.logger));
+  }
+  get statistics(): KsrStatistics {
+    return (this.#statistics ??= new KsrStatistics(this.logger));
   }
 
   // KEMI log functions return 0, as Kamailio's do.

@@ -104,6 +104,19 @@ export function parseSeconds(raw: unknown, min: number, max: number): number {
   return n;
 }
 
+/** The characters a path segment may hold as they are (RFC 3986 pchar without
+ * pct-encoded): the metrics path is compared with the request's path as sent, so a
+ * %-escape or a query in it would never match. */
+const METRICS_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]{0,255}$/;
+
+/** metrics: "off" (or empty), or the path it answers at. */
+function parseMetricsPath(raw: unknown): string {
+  const s = str(raw);
+  if (s === "" || s.toLowerCase() === "off") return "off";
+  if (!METRICS_PATH.test(s)) throw new Error('expected "off" or a path that starts with "/" (up to 256 characters, no query, no %-escapes)');
+  return s;
+}
+
 const sizeParam = (name: string, dflt: number, max: number, doc: string): ParamSpec<number> =>
   spec<number>({
     name,
@@ -149,6 +162,8 @@ export interface ParamTable {
   url_skip: ParamSpec<EreMatcher | undefined>;
   access_log: ParamSpec<AccessLogFormat>;
   workers: ParamSpec<number | "auto">;
+  metrics: ParamSpec<string>;
+  metrics_allowed_ips: ParamSpec<string[]>;
   debug: ParamSpec<number>;
 }
 
@@ -301,6 +316,27 @@ export const PARAMS: ParamTable = {
     doc: "Processes serving the same listen sockets; a worker that dies is restarted. State ($var, module variables) is per worker.",
     default: 1,
     schema: parsed((raw) => (typeof raw === "string" && raw.trim().toLowerCase() === "auto" ? "auto" : parseInteger(raw, 1, 1024))),
+  }),
+  metrics: spec<string>({
+    name: "metrics",
+    type: "str",
+    allowed: 'off, or a path such as /metrics (letters, digits and - . _ ~ ! $ & \' ( ) * + , ; = : @ /; no query, no %-escapes)',
+    doc: "Path where a GET from an address in metrics_allowed_ips gets the server's figures in Prometheus text format, before allowed_ips and the route; off counts nothing.",
+    default: "off",
+    schema: parsed(parseMetricsPath),
+  }),
+  metrics_allowed_ips: spec<string[]>({
+    name: "metrics_allowed_ips",
+    type: "str",
+    allowed: "comma-separated IPv4/IPv6 addresses and CIDR ranges, as in allowed_ips; not empty (0.0.0.0/0,::/0 for every address)",
+    doc: "Clients that get the figures at the metrics path (the client address as for allowed_ips); a request for that path from another goes on as any other request.",
+    default: ["127.0.0.0/8", "::1"],
+    defaultText: "127.0.0.0/8, ::1 (loopback)",
+    schema: parsed((raw) => {
+      const list = parseAllowedIps(str(raw));
+      if (list.length === 0) throw new Error("the list is empty: name the scrapers' addresses (0.0.0.0/0,::/0 lets every address scrape)");
+      return list;
+    }),
   }),
   debug: spec<number>({
     name: "debug",

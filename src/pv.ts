@@ -10,6 +10,7 @@ import { PvError, type Pv } from "./pv-accessor.ts";
 import type { VarView } from "./run-scope.ts";
 import { curlErrorPv, httpResponseHeaderPv, lastCurlErrorPv } from "./modules/http-client-pvs.ts";
 import { parseRedisPv, REDISD, RedisPvError } from "./modules/ndb_redis/replies.ts";
+import { statPv } from "./modules/statistics.ts";
 
 export type { PvValue };
 export { PvError, type Pv };
@@ -147,6 +148,8 @@ export function parsePv(spec: string): Pv {
       return asPvError(() => httpResponseHeaderPv(spec, inner));
     case "redis":
       return redisPv(spec, inner);
+    case "stat":
+      return statPv(spec, inner);
     case "redisd": {
       const n = ownEntry(REDISD, inner);
       if (n === undefined) throw new PvError(`unknown $redisd name ${quote(inner)} (known: ${Object.keys(REDISD).join(", ")})`);

@@ -2,11 +2,11 @@
 // handler -> listeners, and the graceful stop. An adapter supplies a Platform (its
 // ServerAdapter, and the process: arguments, signals, exit, workers) and calls
 // main(); everything decided here is decided once for all runtimes.
-import type { FetchHandler, ServerAdapter, Listening, TlsFiles } from "./adapter.ts";
+import type { FetchHandler, ServerAdapter, Listening, RuntimeEvents, TlsFiles } from "./adapter.ts";
 import { parseCommandLine, usage, type CommandLine } from "./cli.ts";
 import { resolveParams } from "./config.ts";
 import { EXIT_CONFIG, EXIT_FAILURE, StartupError, StartupFailure } from "./errors.ts";
-import { createHandler } from "./handler.ts";
+import { createHandler, type HandlerMetrics } from "./handler.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { fileUrl, loadRoute } from "./load-route.ts";
 import { startModules } from "./modules/startup.ts";
@@ -18,6 +18,11 @@ import { setKsrEnvironment } from "./ksr-global.ts";
 import { reportStrayErrors, type StrayKind } from "./stray-errors.ts";
 import type { SqliteBinding } from "./modules/sql-drivers.ts";
 import { setSqliteBinding } from "./modules/sqlops.ts";
+import { VERSION } from "./version.ts";
+import { MetricsCollector } from "./metrics/collector.ts";
+import { workerFigures, type SupervisorChannel } from "./metrics/cluster.ts";
+import { renderExposition } from "./metrics/exposition.ts";
+import type { MemoryFigures } from "./metrics/snapshot.ts";
 import { supervise, WORKER_INDEX_ENV, WORKER_SOCKETS_ENV, type WorkerEvents, type WorkerHandle } from "./supervisor.ts";
 
 export interface Platform {
@@ -40,6 +45,11 @@ export interface Platform {
   prepareWorkers?(): Promise<void>;
   /** how many CPUs (workers auto) */
   cpus?(): number;
+  /** this process's memory, for the metrics */
+  memory?(): MemoryFigures;
+  /** a worker's IPC channel to its supervisor (started with one when metrics are
+   * on), for the metrics of the whole server */
+  supervisorChannel?(): Promise<SupervisorChannel | undefined>;
   /** the runtime's SQLite, for db_sqlite (loaded on the first sqlite:// connection) */
   sqlite?(): Promise<SqliteBinding>;
   /** how route files and KEMI scripts are imported, where the runtime needs a step
@@ -57,7 +67,7 @@ export interface Platform {
   stderr(line: string): void;
 }
 
-export const VERSION = "0.1.0";
+export { VERSION };
 
 export const DEFAULT_ROUTE = new URL("../config/default.cfg", import.meta.url).href;
 
@@ -180,7 +190,8 @@ async function superviseWorkers(platform: Platform, setup: Configured, workers: 
   // listen_port 0: the workers must share one port, so it is chosen here
   const sockets: ListenSocket[] = [];
   for (const s of listenSockets(setup.params)) sockets.push(s.port === 0 ? { ...s, port: await platform.freePort(s.hostname) } : s);
-  supervise({ ...platform, spawnWorker: platform.spawnWorker }, { workers, sockets, logger: setup.logger });
+  const metrics = setup.params.metrics === "off" ? undefined : { memory: platform.memory };
+  supervise({ ...platform, spawnWorker: platform.spawnWorker }, { workers, sockets, logger: setup.logger, metrics });
 }
 
 /** A socket that could not be bound: not the configuration's fault (exit 1). */
@@ -195,7 +206,8 @@ async function serve(platform: Platform, setup: Configured): Promise<void> {
   // same handler; without them the runtime calls the handler itself
   const wrapped = setup.middleware.length > 0;
   const adapter = wrapped ? (platform.adapter.forMiddleware?.() ?? platform.adapter) : platform.adapter;
-  const handler = createHandler({ route: setup.route, params, logger, adapter, lifecycle, accessLog: platform.stdout });
+  const metrics = params.metrics === "off" ? undefined : await processMetrics(platform, lifecycle, setup);
+  const handler = createHandler({ route: setup.route, params, logger, adapter, lifecycle, accessLog: platform.stdout, metrics });
   await handler.ready;
   const fetch = wrapped ? await (await import("./middleware.ts")).composeAround(setup.middleware, handler.fetch, logger) : handler.fetch;
   const listeners: Listening[] = [];
@@ -210,7 +222,7 @@ async function serve(platform: Platform, setup: Configured): Promise<void> {
   const sockets = workerSocketsEnv ? (JSON.parse(workerSocketsEnv) as ListenSocket[]) : listenSockets(params);
   for (const socket of sockets) {
     if (stop.stopping) break; // a signal came while starting: the exit is under way
-    listeners.push(await listenOn(platform, socket, fetch, params, setup.tls, listeners));
+    listeners.push(await listenOn(platform, socket, fetch, params, setup.tls, listeners, metrics?.collector));
   }
   if (!stop.stopping) timers.start();
 }
@@ -225,9 +237,29 @@ async function loadAsyncStore(platform: Platform, logger: Logger): Promise<void>
   }
 }
 
-async function listenOn(platform: Platform, socket: ListenSocket, fetch: FetchHandler, params: Params, tls: TlsFiles | undefined, others: Listening[]): Promise<Listening> {
+/** metrics on: this process's collector; a worker's scrape gets the whole
+ * server's figures from its supervisor (src/metrics/cluster.ts) */
+async function processMetrics(platform: Platform, lifecycle: Lifecycle, setup: Configured): Promise<HandlerMetrics> {
+  const collector = new MetricsCollector({ inflight: () => lifecycle.inflight, memory: platform.memory });
+  const info = { version: VERSION, runtime: platform.adapter.name };
+  const channel = setup.workerIndex === undefined ? undefined : await platform.supervisorChannel?.();
+  if (setup.workerIndex !== undefined && !channel) setup.logger.warn("metrics: no channel to the supervisor: a scrape gets this worker's figures only");
+  if (!channel) return { collector, exposition: () => renderExposition(collector.snapshot(), info) };
+  const figures = workerFigures(channel, () => collector.snapshot());
+  return { collector, exposition: async () => renderExposition(await figures(), info) };
+}
+
+async function listenOn(
+  platform: Platform,
+  socket: ListenSocket,
+  fetch: FetchHandler,
+  params: Params,
+  tls: TlsFiles | undefined,
+  others: Listening[],
+  events: RuntimeEvents | undefined,
+): Promise<Listening> {
   try {
-    const l = await platform.adapter.listen(socket, fetch, params, socket.tls ? tls : undefined);
+    const l = await platform.adapter.listen(socket, fetch, params, socket.tls ? tls : undefined, events);
     platform.stdout(`mhttpd listening on ${socketUrl(socket, l.port)} (${platform.adapter.name})`);
     return l;
   } catch (e) {

@@ -8,6 +8,8 @@
 import type { Logger } from "./log.ts";
 import type { ListenSocket } from "./params.ts";
 import { EXIT_CONFIG, EXIT_FAILURE } from "./errors.ts";
+import { ClusterMetrics } from "./metrics/cluster.ts";
+import type { MemoryFigures } from "./metrics/snapshot.ts";
 
 /** set in a worker's environment: its index (0-based) */
 export const WORKER_INDEX_ENV = "MHTTPD_WORKER_INDEX";
@@ -17,12 +19,17 @@ export const WORKER_SOCKETS_ENV = "MHTTPD_WORKER_SOCKETS";
 export interface WorkerHandle {
   pid: number | undefined;
   kill(signal: "SIGTERM" | "SIGKILL"): void;
+  /** a message over the worker's IPC channel (there is one when events.message is set) */
+  send?(message: unknown): void;
 }
 
 export interface WorkerEvents {
   /** one line the worker wrote to stdout */
   stdout(line: string): void;
   exit(code: number | null, signal: string | null): void;
+  /** set when the supervisor talks with its workers (metrics): the worker is
+   * started with an IPC channel, and this gets what it sends on it */
+  message?(message: unknown): void;
 }
 
 export interface SupervisorPlatform {
@@ -50,7 +57,16 @@ const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 30_000;
 const LISTENING = /^mhttpd listening on /;
 
-export function supervise(platform: SupervisorPlatform, opts: { workers: number; sockets: ListenSocket[]; logger: Logger }): void {
+export function supervise(
+  platform: SupervisorPlatform,
+  opts: {
+    workers: number;
+    sockets: ListenSocket[];
+    logger: Logger;
+    /** metrics on: the workers get an IPC channel, and a scrape's figures are summed here */
+    metrics?: { memory?: () => MemoryFigures | undefined };
+  },
+): void {
   const { workers, sockets, logger } = opts;
   const socketsEnv = JSON.stringify(sockets);
   const slots: Slot[] = Array.from({ length: workers }, (_, index) => ({ index, startedAt: 0, listening: [], ready: false, failures: 0 }));
@@ -59,6 +75,15 @@ export function supervise(platform: SupervisorPlatform, opts: { workers: number;
   let exitCode = 0; // a worker's start-up failure: EXIT_CONFIG when that was its status, else EXIT_FAILURE
 
   const live = () => slots.filter((s) => s.handle !== undefined);
+  const metrics =
+    opts.metrics &&
+    new ClusterMetrics(
+      {
+        live: () => live().map((s) => s.index),
+        send: (slot, message) => slots[slot].handle?.send?.(message),
+      },
+      opts.metrics.memory,
+    );
   const finishIfDone = () => {
     if (stopping && live().length === 0) platform.exit(exitCode);
   };
@@ -69,6 +94,7 @@ export function supervise(platform: SupervisorPlatform, opts: { workers: number;
     slot.ready = false;
     slot.startedAt = Date.now();
     const handle = platform.spawnWorker(slot.index, { [WORKER_INDEX_ENV]: String(slot.index), [WORKER_SOCKETS_ENV]: socketsEnv }, {
+      ...(metrics && { message: (m: unknown) => slot.handle === handle && metrics.onMessage(slot.index, m) }),
       stdout(line) {
         if (!LISTENING.test(line) || slot.ready) return platform.stdout(line);
         slot.listening.push(line);
@@ -85,6 +111,7 @@ export function supervise(platform: SupervisorPlatform, opts: { workers: number;
       exit(code, signal) {
         if (slot.handle !== handle) return;
         slot.handle = undefined;
+        metrics?.onExit(slot.index, !stopping && (started || slot.ready));
         const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
         if (stopping) {
           logger.info(`worker ${slot.index} (pid ${handle.pid}) ${how}`);

@@ -205,12 +205,13 @@ export function parseResponses(buf: Buffer, methods: string[] = []): RawResponse
 export function rawRequest(
   port: number,
   data: string | Buffer | (string | Buffer)[],
-  opts: { host?: string; expect?: number; timeoutMs?: number; methods?: string[]; gapMs?: number } = {},
+  opts: { host?: string; expect?: number; timeoutMs?: number; methods?: string[]; gapMs?: number; localAddress?: string } = {},
 ): Promise<RawResult> {
   const expect = opts.expect ?? 1;
   const chunks = (Array.isArray(data) ? data : [data]).map((d) => (typeof d === "string" ? Buffer.from(d, "latin1") : d));
   return new Promise((resolve) => {
-    const sock = net.connect({ host: opts.host ?? "127.0.0.1", port });
+    // localAddress: a client address the test controls (127.0.0.2 is loopback too)
+    const sock = net.connect({ host: opts.host ?? "127.0.0.1", port, localAddress: opts.localAddress });
     const got: Buffer[] = [];
     let done = false;
     let serverClosed = false;

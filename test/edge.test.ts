@@ -11,6 +11,7 @@ import { createFetchHandler } from "../src/edge.ts";
 import { FIXTURES, ROOT, httpRequest, rawRequest, sleep, fields } from "./_harness.ts";
 import { startUpstream, type Upstream } from "./_upstream.ts";
 import { freePort, start, startWorkerd, waitForPort, type Child, type Workerd } from "./_workerd.ts";
+import { parseExposition, value } from "./_prometheus.ts";
 
 const BIN = path.join(ROOT, "node_modules", ".bin");
 const EDGE = path.join(FIXTURES, "edge");
@@ -208,6 +209,24 @@ describe("edge: on workerd (Cloudflare Workers runtime)", () => {
       // no CF-Connecting-IP (not through Cloudflare's edge): no address, refused
       const bare = await rawRequest(port, "GET / HTTP/1.1\r\nHost: x\r\nX-Fixture: allowed\r\n\r\n");
       assert.equal(bare.responses[0].status, 403);
+    });
+  });
+
+  describe("metrics on workerd", () => {
+    it("answers the metrics path to a scraper in metrics_allowed_ips (CF-Connecting-IP), counting this isolate's requests", async () => {
+      const on = { "X-Fixture": "metrics" };
+      assert.equal((await get("/a", on)).responses[0].status, 200);
+      assert.equal((await get("/a", on, "x=1")).responses[0].status, 200);
+      // another client's request for the path is the route's
+      assert.equal(fields((await get("/metrics", on)).responses[0].body).url, "/metrics (string)");
+      const r = await get("/metrics", { ...on, "CF-Connecting-IP": "198.51.100.7" });
+      assert.equal(r.responses[0].headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+      const e = parseExposition(r.responses[0].body.toString());
+      assert.equal(value(e, "mhttpd_info", { version: "0.1.0", runtime: "workerd" }), 1);
+      // /a, and the route's /metrics; the scrape is not counted
+      assert.equal(value(e, "mhttpd_requests_total", { method: "GET", status: "200" }), 2);
+      assert.equal(value(e, "mhttpd_requests_total", { method: "POST", status: "200" }), 1);
+      assert.equal(value(e, "mhttpd_request_body_bytes_total"), 3);
     });
   });
 

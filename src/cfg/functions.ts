@@ -19,6 +19,7 @@ import { HTTP_CLIENT_FUNCTIONS } from "./http-client.ts";
 import { JANSSON_FUNCTIONS } from "./jansson-functions.ts";
 import { NDB_REDIS_FUNCTIONS } from "./ndb-redis.ts";
 import { SQLOPS_FUNCTIONS } from "./sqlops.ts";
+import { STATISTICS_FUNCTIONS } from "./statistics.ts";
 import { hasConnection, connectionNames } from "../modules/sqlops.ts";
 import { splitPvList } from "../pv.ts";
 
@@ -160,7 +161,7 @@ FUNCTIONS.sht_reset = {
   },
 };
 
-Object.assign(FUNCTIONS, JANSSON_FUNCTIONS, CRYPTO_FUNCTIONS);
+Object.assign(FUNCTIONS, JANSSON_FUNCTIONS, CRYPTO_FUNCTIONS, STATISTICS_FUNCTIONS);
 
 /** sleep / usleep: the wait of src/modules/cfgutils.ts, on the request's signal. */
 function waitSpec(fn: "sleep" | "usleep", unit: number, doc: string): FunctionSpec {

@@ -66,7 +66,7 @@ const SIP_ONLY: Record<string, { noop: string; params: string }> = {
     params: "default_checks uri_checks size_checks size_message size_method size_ruri size_from_uri size_to_uri size_contact_uri size_route_uri size_path_uri size_pai_uri size_header size_headers size_body proxy_require autodrop noreply",
   },
   ctl: { noop: "the binrpc control socket of kamcmd: mhttpd has no RPC interface", params: "fifo binrpc mode user group autoconversion binrpc_max_body_size binrpc_struct_max_body_size binrpc_buffer_size" },
-  kex: { noop: "core extensions for SIP (flags, branches, $stat)", params: "" },
+  kex: { noop: "core extensions for SIP (flags, branches)", params: "" },
   corex: { noop: "core extensions for SIP (aliases, sockets, network I/O hooks)", params: "alias_subdomains dns_cache dns_file nio_intercept nio_min_msg_len nio_msg_avp evcb_reply_out" },
   jsonrpcs: {
     noop: "the JSON-RPC control interface (FIFO, datagram socket) of kamcmd and kamctl: mhttpd has no RPC interface",
@@ -100,7 +100,7 @@ export const MODULES: Record<string, ModuleSpec> = {
     },
   },
   pv: {
-    doc: "$var, $vn, $shv, pv_isset(), pv_unset(), is_int(); $TS $Ts $Tf $TF $Tb $TV(...) $time(...) $utime(...) $timef(...) $utimef(...)",
+    doc: "$var, $vn, $shv, $stat(name) (the statistics module's variables), pv_isset(), pv_unset(), is_int(); $TS $Ts $Tf $TF $Tb $TV(...) $time(...) $utime(...) $timef(...) $utimef(...)",
     params: { shvset: "str", varset: "str" },
     inert: inert("avp_aliases", "$avp is not available here"),
   },
@@ -163,6 +163,10 @@ export const MODULES: Record<string, ModuleSpec> = {
     doc: "redis_cmd(), redis_pipe_cmd(), redis_execute(), redis_free(), $redis(reply=>key), $redisd(...); servers, timeouts, allowed_timeouts/disable_time (cluster and sentinel refused)",
     params: NDB_REDIS_PARAMS,
   },
+  statistics: {
+    doc: 'update_stat(), reset_stat(), read as $stat(name), on variables declared with modparam("statistics", "variable", "name") or "name/no_reset"; KSR.statistics.update_stat/reset_stat; exported at the metrics path as mhttpd_stat{name="..."}',
+    params: { variable: "str" },
+  },
   app_jsdt: {
     doc: 'KEMI in JavaScript: modparam("app_jsdt", "load", "file.js") with microhttpd event_callback',
     params: { load: "str" },
@@ -180,7 +184,7 @@ export const ALTERNATIVES: Record<string, { use?: string; why: string }> = {
   xhttp: { use: "microhttpd", why: "event_route[microhttpd:request] is the HTTP route" },
   nghttp2: { use: "microhttpd", why: "event_route[microhttpd:request] is the HTTP route (TLS: tls_cert and tls_key)" },
   xhttp_rpc: { why: "mhttpd has no RPC interface" },
-  xhttp_prom: { why: "no metrics endpoint is built in: a route can serve one" },
+  xhttp_prom: { use: "microhttpd", why: 'the metrics parameter serves the server\'s figures in Prometheus format; the route counts its own with the statistics module (mhttpd_stat{name="..."})' },
   json: { use: "jansson", why: "jansson_get_field() reads one field, jansson_get() a path" },
   app_lua: { use: "app_jsdt", why: "KEMI runs in JavaScript or TypeScript here" },
   app_python: { use: "app_jsdt", why: "KEMI runs in JavaScript or TypeScript here" },

@@ -18,6 +18,7 @@ import { INERT_GLOBALS, MODULES, moduleName, NEEDS_ONE_OF, SHM_GLOBALS, unknownM
 import { DEFAULT_INTERVAL_S, parseExec, parseTimer, type TimerSpec } from "../modules/rtimer.ts";
 import type { CfgTree } from "./syntax-tree.ts";
 import { applySqlModparam, applySqlSettings, checkSqlSettings, newSqlSettings, type SqlSettings } from "./sqlops.ts";
+import { beginStatisticDeclarations, declareStatistic } from "../modules/statistics.ts";
 
 const DEFAULT_MAX_WHILE = 100;
 
@@ -81,6 +82,7 @@ export function readSettings(tree: CfgTree, notes: string[]): Settings {
     ndbRedis: [],
   };
   for (const m of tree.modules) loadModule(m, settings, notes);
+  beginStatisticDeclarations();
   for (const p of tree.modparams) applyModparam(p, settings, notes);
   checkHttpClient(tree, settings.httpClient);
   for (const g of tree.globals) applyGlobal(g, settings, notes);
@@ -147,6 +149,17 @@ function applyModparam(p: Modparam, settings: Settings, notes: string[]): void {
   else if (mod === "ndb_redis") settings.ndbRedis.push(p);
   else if (key === "app_jsdt.load") settings.kemiScript = resolveFrom(p.pos.file, String(p.value));
   else if (mod === "rtimer") applyRtimerParam(p, settings);
+  else if (key === "statistics.variable") declareStatisticAt(String(p.value), p.pos);
+}
+
+/** modparam("statistics", "variable", "name[/no_reset]"): declared now, before any
+ * route compiles (its functions check the names they are given). */
+function declareStatisticAt(spec: string, pos: Pos): void {
+  try {
+    declareStatistic(spec);
+  } catch (e) {
+    throw new CfgSyntaxError(pos, `modparam("statistics", "variable", ...): ${(e as Error).message}`);
+  }
 }
 
 /** http_client's modparams, in file order (a connection takes the defaults above it). */

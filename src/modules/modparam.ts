@@ -4,6 +4,7 @@
 //   export const modparams = [
 //     ["ndb_redis", "server", "name=main;addr=127.0.0.1;port=6379"],
 //     ["ndb_redis", "cmd_timeout", 500],
+//     ["statistics", "variable", "logins"],
 //   ];
 //
 // Applied when the module is loaded, before the first request, with the same
@@ -11,10 +12,23 @@
 import { StartupError } from "../errors.ts";
 import { resetNdbRedis, setNdbRedisParam } from "./ndb_redis/params.ts";
 import { NdbRedisConfigError } from "./ndb_redis/servers.ts";
+import { beginStatisticDeclarations, declareStatistic } from "./statistics.ts";
+
+/** The statistics module's one parameter, as a .cfg gives it. */
+class StatisticsParamError extends Error {}
+function setStatisticsParam(name: string, value: unknown): void {
+  if (name !== "variable") throw new StatisticsParamError(`module statistics has no parameter ${JSON.stringify(name)} (known: variable)`);
+  try {
+    declareStatistic(String(value));
+  } catch (e) {
+    throw new StatisticsParamError((e as Error).message);
+  }
+}
 
 /** Modules whose parameters a route module may set, and how. */
 const SETTERS: Record<string, { reset(): void; set(name: string, value: unknown): void; error: new (...a: never[]) => Error }> = {
   ndb_redis: { reset: resetNdbRedis, set: (name, value) => setNdbRedisParam(name, value, readPemFiles), error: NdbRedisConfigError },
+  statistics: { reset: beginStatisticDeclarations, set: setStatisticsParam, error: StatisticsParamError },
 };
 
 function readPemFiles(dir: string): string[] {

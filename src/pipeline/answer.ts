@@ -8,17 +8,19 @@ import type { Exchange } from "../exchange.ts";
 import { KSR_EXIT } from "../ksr-api.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
+import type { PipelineEvents } from "../metrics/events.ts";
 import type { Ended } from "./run.ts";
 import { internalError, unavailable } from "./responses.ts";
 
-export function answering(opts: { adapter: RequestAdapter; lifecycle: Lifecycle; logger: Logger }) {
-  const { adapter, lifecycle, logger } = opts;
+export function answering(opts: { adapter: RequestAdapter; lifecycle: Lifecycle; logger: Logger; metrics?: PipelineEvents }) {
+  const { adapter, lifecycle, logger, metrics } = opts;
   return (x: Exchange, { ctx, error }: Ended): Response => {
     if (ctx.settled) return unavailable(); // answered 503 at route_timeout; this one is never sent
     ctx.settled = true;
     if (error !== undefined && error !== KSR_EXIT) {
       const detail = error instanceof Error ? (error.stack ?? String(error)) : String(error);
       logger.err(`route failed on ${ctx.method} ${ctx.url}: ${detail}`);
+      metrics?.routeFailed();
       if (!ctx.reply && !ctx.dropped) return internalError();
     }
     if (ctx.dropped) {

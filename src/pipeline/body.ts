@@ -78,6 +78,12 @@ export class BodyReader {
     this.#finish({ ok: true, bytes });
   }
 
+  /** the runtime refused the body as too large itself (Bun's maxRequestBodySize,
+   * set to max_body_size, on a chunked body) */
+  tooLarge(): void {
+    this.#finish({ ok: false, status: 413, why: `body passed max_body_size ${this.limit} while arriving` });
+  }
+
   /** the client went away, or the source failed: nobody is left to answer */
   fail(why: string): void {
     this.#finish({ ok: false, status: 0, why: `${why} after ${this.#total} body bytes` });

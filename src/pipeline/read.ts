@@ -5,6 +5,7 @@
 import type { RequestAdapter } from "../adapter.ts";
 import type { Logger } from "../log.ts";
 import type { Exchange } from "../exchange.ts";
+import type { PipelineEvents } from "../metrics/events.ts";
 import { BodyReader, EMPTY_BODY, StallWatch } from "./body.ts";
 import { badRequest, contentTooLarge, headersTooLarge, requestTimeout } from "./responses.ts";
 
@@ -21,8 +22,8 @@ export function headSize(req: Request, target: string): number {
 
 /** The head-size check, or undefined where the runtime refuses large heads at
  * max_header_size itself: measuring a head costs building the request's Headers. */
-export function headSizeCheck(opts: { adapter: RequestAdapter; maxHeaderSize: number; logger: Logger }) {
-  const { maxHeaderSize: max, logger } = opts;
+export function headSizeCheck(opts: { adapter: RequestAdapter; maxHeaderSize: number; logger: Logger; metrics?: PipelineEvents }) {
+  const { maxHeaderSize: max, logger, metrics } = opts;
   const own = opts.adapter.limits.head;
   // not set (0): the runtime's own limit is the limit
   if (max === 0 || own === "max_header_size" || max >= own) return undefined;
@@ -30,13 +31,14 @@ export function headSizeCheck(opts: { adapter: RequestAdapter; maxHeaderSize: nu
     const head = headSize(x.request, x.target);
     if (head <= max) return undefined;
     logger.dbg(`request head of about ${head} bytes is over max_header_size ${max}: 431`);
+    metrics?.refused("max_header_size");
     return headersTooLarge();
   };
 }
 
 /** The read step, made once: (exchange) => the body, or the refusal to answer with. */
-export function bodyReading(opts: { adapter: RequestAdapter; maxBodySize: number; bodyTimeout: number; logger: Logger }) {
-  const { adapter, maxBodySize: limit, logger } = opts;
+export function bodyReading(opts: { adapter: RequestAdapter; maxBodySize: number; bodyTimeout: number; logger: Logger; metrics?: PipelineEvents }) {
+  const { adapter, maxBodySize: limit, logger, metrics } = opts;
   const stalls = adapter.limits.bodyStall ? undefined : new StallWatch(opts.bodyTimeout * 1000, adapter.limits.timersPerRequest);
   return (x: Exchange): Uint8Array | Response | Promise<Uint8Array | Response> => {
     // GET and HEAD never carry a body in the Fetch API: not asking spares
@@ -46,6 +48,7 @@ export function bodyReading(opts: { adapter: RequestAdapter; maxBodySize: number
     const declared = x.request.headers.get("content-length");
     if (declared !== null && Number(declared) > limit) {
       logger.info(`${method} ${x.path} from ${x.clientForLog}: Content-Length ${declared} is over max_body_size ${limit}: 413`);
+      metrics?.refused("max_body_size");
       return contentTooLarge();
     }
     const reader = new BodyReader(limit, stalls);
@@ -60,6 +63,7 @@ export function bodyReading(opts: { adapter: RequestAdapter; maxBodySize: number
         return badRequest();
       }
       logger.info(`${method} ${x.path} from ${x.clientForLog}: ${body.why}: ${body.status}`);
+      metrics?.refused(body.status === 413 ? "max_body_size" : "body_timeout");
       return body.status === 413 ? contentTooLarge() : requestTimeout();
     });
   };

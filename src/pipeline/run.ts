@@ -7,6 +7,7 @@ import { RequestContext } from "../context.ts";
 import type { Exchange } from "../exchange.ts";
 import { runWithKsr, setKsrEnvironment } from "../ksr-global.ts";
 import type { Logger } from "../log.ts";
+import type { PipelineEvents } from "../metrics/events.ts";
 import type { Route } from "../route.ts";
 import { unavailable } from "./responses.ts";
 
@@ -27,8 +28,9 @@ export function routeRunner(opts: {
   adapter: RequestAdapter;
   logger: Logger;
   answer: (x: Exchange, ended: Ended) => Response;
+  metrics?: PipelineEvents;
 }): RouteRunner {
-  const { route, adapter, logger, answer } = opts;
+  const { route, adapter, logger, answer, metrics } = opts;
   const routeMs = opts.routeTimeout * 1000;
   const store = asyncContextLoader(adapter, logger);
   // an `async function` route runs in the async store from its first request; a
@@ -67,6 +69,7 @@ export function routeRunner(opts: {
     ctx.abort(new DOMException("route_timeout passed", "TimeoutError"));
     ctx.settled = true;
     logger.err(`route did not reply to ${ctx.method} ${ctx.url} within route_timeout ${opts.routeTimeout} s: sending 503`);
+    metrics?.routeTimedOut();
     return unavailable();
   };
 
