@@ -81,7 +81,7 @@ function headSize(rawHeaders: string[]): number {
 
 /** 431 for an HTTP/2 head over the limit, as node:http answers an HTTP/1.1 one. */
 export function headRefusal(incoming: Http2ServerRequest, limit: number): Response | undefined {
-  return headSize(incoming.rawHeaders) > limit ? headersTooLarge() : undefined;
+  return headSize(incoming.rawHeaders) > limit ? http2Response(headersTooLarge()) : undefined;
 }
 
 /** Headers HTTP/2 forbids in a response (RFC 9113 §8.2.2): node:http2 drops them
