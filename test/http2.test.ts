@@ -390,6 +390,20 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    it("access_log common writes the version the request came over", { skip: NO_CURL }, async () => {
+      const other = await startServer(runtime, [ROUTE, ...TLS, "--access-log", "common"]);
+      try {
+        await curl(["--http2", `https://127.0.0.1:${other.port}/over-h2`]);
+        await curl(["--http1.1", `https://127.0.0.1:${other.port}/over-h1`]);
+        const end = Date.now() + 3000;
+        while (!/over-h1/.test(other.stdout()) && Date.now() < end) await sleep(20);
+        assert.match(other.stdout(), /"GET \/over-h2 HTTP\/2" 200 /);
+        assert.match(other.stdout(), /"GET \/over-h1 HTTP\/1\.1" 200 /);
+      } finally {
+        await other.stop();
+      }
+    });
+
     it("http2 0: curl --http2 gets HTTP/1.1 where the runtime can turn h2 off; Deno says it cannot", { skip: NO_CURL }, async () => {
       const other = await startServer(runtime, [ROUTE, ...TLS, "--http2", "0"]);
       try {
