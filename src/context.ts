@@ -152,7 +152,7 @@ export class RequestContext {
     } catch {
       return null; // not a valid header name: no such header
     }
-    if (value === null && this.version === "HTTP/2" && name.toLowerCase() === "host") return authorityOf(this.request.url);
+    if (value === null && name.length === 4 && name.toLowerCase() === "host" && this.version === "HTTP/2") return authorityOf(this.request.url);
     return value;
   }
 }

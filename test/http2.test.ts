@@ -8,9 +8,10 @@ import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http2 from "node:http2";
 import os from "node:os";
+import tls from "node:tls";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { FIXTURES, RUNTIMES, fields, httpRequest, sleep, startServer, waitForLog, type Runtime, type Server } from "./_harness.ts";
+import { FIXTURES, RUNTIMES, fields, httpRequest, parseResponses, sleep, startServer, waitForLog, type Runtime, type Server } from "./_harness.ts";
 import { selfSigned } from "./fixtures/tls/selfsigned.ts";
 
 const ROUTE = path.join(FIXTURES, "http2", "route.ts");
@@ -123,6 +124,27 @@ async function once(port: number, headers: http2.OutgoingHttpHeaders, opts?: Par
   } finally {
     session.close();
   }
+}
+
+/** Raw HTTP/1.1 over TLS (ALPN http/1.1): the responses once `expect` have come,
+ * or what came before the server closed or 5 s passed. */
+function tlsRaw(port: number, data: string, expect = 1): Promise<{ responses: ReturnType<typeof parseResponses> }> {
+  return new Promise((resolve) => {
+    const sock = tls.connect({ host: "127.0.0.1", port, rejectUnauthorized: false, ALPNProtocols: ["http/1.1"] }, () => sock.write(data, "latin1"));
+    const got: Buffer[] = [];
+    const finish = () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ responses: parseResponses(Buffer.concat(got)) });
+    };
+    const timer = setTimeout(finish, 5000);
+    sock.on("data", (d: Buffer) => {
+      got.push(d);
+      if (parseResponses(Buffer.concat(got)).length >= expect) finish();
+    });
+    sock.on("end", finish);
+    sock.on("error", finish);
+  });
 }
 
 /** resolves when the server sends GOAWAY or closes the session, or with "still
@@ -388,6 +410,22 @@ for (const runtime of RUNTIMES) {
       } finally {
         await other.stop();
       }
+    });
+
+    it("HTTP/1.1 on the same socket keeps its limits and checks: 431, 413, 400 for a doubled Host, keep-alive", async () => {
+      const r = await tlsRaw(srv.port, [
+        `GET /one HTTP/1.1\r\nHost: a\r\n\r\n`,
+        `POST /two HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc`,
+      ].join(""), 2);
+      assert.deepEqual(r.responses.map((x) => x.status), [200, 200], "two requests on one kept-alive connection");
+      assert.equal(fields(r.responses[0].body).version, "HTTP/1.1");
+      assert.equal(fields(r.responses[1].body).data, "abc");
+      const big = await tlsRaw(srv.port, `GET /h HTTP/1.1\r\nHost: a\r\nX-Big: ${"v".repeat(5000)}\r\n\r\n`);
+      assert.equal(big.responses[0]?.status, 431);
+      const body = await tlsRaw(srv.port, `POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n${"b".repeat(5000)}`);
+      assert.equal(body.responses[0]?.status, 413);
+      const hosts = await tlsRaw(srv.port, `GET /h HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n`);
+      assert.equal(hosts.responses[0]?.status, 400);
     });
 
     it("access_log common writes the version the request came over", { skip: NO_CURL }, async () => {
