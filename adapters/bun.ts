@@ -44,6 +44,14 @@ const bunSeconds = (s: number) => Math.min(255, Math.max(1, Math.ceil(s)));
 
 type BunServer = Server<undefined>;
 
+/** Bun.serve's `http2: true` (experimental in Bun 1.4.5) serves h2, but a request
+ * does not say which version it came over ($mhttpd(version) could not be
+ * HTTP/2), and a head over Bun's limit ends the whole connection (GOAWAY
+ * ENHANCE_YOUR_CALM) instead of answering 431 on its stream: TLS sockets stay
+ * HTTP/1.1 on Bun (docs/deploy.md). */
+export const BUN_NO_HTTP2 = "HTTP/2 is not served on Bun: HTTP/1.1 only (Bun.serve's http2 is experimental; run under node or deno for h2)";
+let warnedHttp2 = false;
+
 /** Bun.serve, as the core asks of a runtime (src/adapter.ts). */
 export class BunAdapter implements ServerAdapter {
   readonly name = "bun";
@@ -106,6 +114,10 @@ export class BunAdapter implements ServerAdapter {
       process.stderr.write(
         `mhttpd: WARNING: max_header_size ${params.max_header_size} is over Bun's limit ${HEAD_LIMIT}; start bun with --max-http-header-size=${params.max_header_size}\n`,
       );
+    }
+    if (tls && params.http2 && !warnedHttp2) {
+      warnedHttp2 = true;
+      process.stderr.write(`mhttpd: WARNING: ${BUN_NO_HTTP2}\n`);
     }
     const idle = this.#idleSeconds;
     const server = Bun.serve({

@@ -3,7 +3,9 @@
 // connection cap (denoland/deno#3515). The core enforces max_header_size, max_body_size,
 // body_timeout, route_timeout and max_connections (as requests in flight) on the
 // Fetch Request; header_timeout and idle_timeout need the socket, which Deno.serve
-// does not give, so start-up says they are not enforced here.
+// does not give, so start-up says they are not enforced here. A TLS socket serves
+// HTTP/2 and HTTP/1.1 as ALPN decides (Deno.serve always offers h2 there, and
+// takes h2 with prior knowledge on a plain socket too).
 import { webDefaults, type FetchHandler, type Listening, type RuntimeLimits, type ServerAdapter, type TlsFiles } from "../src/adapter.ts";
 import type { ContextStore } from "../src/ksr-global.ts";
 import { escapeLogLine } from "../src/log.ts";
@@ -40,7 +42,7 @@ function onSupervisorGone(stop: () => void): void {
   })();
 }
 
-type Info = Deno.ServeHandlerInfo<Deno.NetAddr> & { localAddr?: Deno.NetAddr };
+type Info = Deno.ServeHandlerInfo<Deno.NetAddr> & { localAddr?: Deno.NetAddr; tls?: boolean };
 
 /** Deno.serve refuses a request head over 64 KiB by itself, with 400 Bad Request
  * (measured on Deno 2.9: 65 540 bytes with the blank line pass, one more does not;
@@ -61,6 +63,7 @@ const writeLine = (out: { writeSync(b: Uint8Array): number }, line: string) => {
 };
 const stderr = (line: string) => writeLine(Deno.stderr, line);
 let warned = false;
+let warnedHttp2 = false;
 
 /** Deno.serve, as the core asks of a runtime (src/adapter.ts). Deno's handler
  * gets the connection info (the peer) as its second argument: that is env. */
@@ -98,13 +101,19 @@ export class DenoAdapter implements ServerAdapter {
         },
       },
       // the local socket a request came in on: Deno's info has the peer only
-      (request, info) => {
-        (info as Info).localAddr = localAddr;
-        return fetch(request, info);
-      },
+      tls
+        ? (request, info) => {
+            (info as Info).localAddr = localAddr;
+            (info as Info).tls = true;
+            return fetch(request, info);
+          }
+        : (request, info) => {
+            (info as Info).localAddr = localAddr;
+            return fetch(request, info);
+          },
     );
     localAddr = server.addr;
-    warnOnce(params);
+    warnOnce(params, tls !== undefined);
     return Promise.resolve({
       port: server.addr.port,
       // no new connections; requests in flight finish, idle connections close
@@ -115,7 +124,11 @@ export class DenoAdapter implements ServerAdapter {
 }
 
 /** What Deno.serve cannot do, said once at start-up. */
-function warnOnce(params: Params): void {
+function warnOnce(params: Params, tls: boolean): void {
+  if (tls && !params.http2 && !warnedHttp2) {
+    warnedHttp2 = true;
+    stderr("mhttpd: WARNING: http2 0 is not honoured on Deno: Deno.serve offers HTTP/2 (h2) by ALPN on every TLS socket, and has no option to turn it off");
+  }
   if (warned) return;
   warned = true;
   if (params.max_header_size > DENO_HEAD_LIMIT) {

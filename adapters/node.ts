@@ -1,18 +1,21 @@
 // Node adapter: one node:http server (@hono/node-server) per listen socket, with
 // mhttpd's limits set on node:http's own knobs (maxHeaderSize, headersTimeout,
-// keepAliveTimeout, maxConnections); everything else is the core's. Node runs it
-// built as JavaScript (dist/node.mjs, scripts/build-node.mjs).
-import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
+// keepAliveTimeout, maxConnections); everything else is the core's. A TLS socket
+// with http2 on is a node:http2 server that serves HTTP/1.1 too (./node-http2.ts
+// says how the limits map there). Node runs it built as JavaScript (dist/node.mjs,
+// scripts/build-node.mjs).
+import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { AsyncLocalStorage } from "node:async_hooks";
 import cluster from "node:cluster";
 import { realpathSync } from "node:fs";
 import os from "node:os";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Http2SecureServer, Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { eachLine, freePort, processChannel } from "./workers.ts";
-import { webDefaults, type FetchHandler, type Listening, type RequestAdapter, type RuntimeEvents, type RuntimeLimits, type ServerAdapter, type SocketAddress, type TlsFiles } from "../src/adapter.ts";
+import { webDefaults, type FetchHandler, type Listening, type RequestAdapter, type RuntimeEvents, type RuntimeLimits, type ServerAdapter, type TlsFiles } from "../src/adapter.ts";
 import type { RequestContext } from "../src/context.ts";
 import type { ListenSocket, Params } from "../src/params.ts";
 import type { BodyReader } from "../src/pipeline/body.ts";
@@ -22,9 +25,14 @@ import { isValidHost } from "../src/target.ts";
 import { main, type Platform } from "../src/server.ts";
 import { isBrokenOutput } from "../src/stray-errors.ts";
 import { readTls } from "./tls.ts";
+import * as h2 from "./node-http2.ts";
 
-/** @hono/node-server gives the handler node:http's request and response as env */
+/** @hono/node-server gives the handler node:http's request and response as env
+ * (node:http2's compatibility ones for an HTTP/2 request, which share their API) */
 const bindings = (env: unknown) => env as HttpBindings;
+/** the request came over HTTP/2: its env holds node:http2's request and response */
+const isHttp2 = (env: unknown): boolean => bindings(env).incoming.httpVersionMajor === 2;
+const http2Bindings = (env: unknown) => env as Http2Bindings;
 
 /** Tells @hono/node-server that the response is already written: it reads only
  * this header, so one object serves every request. */
@@ -54,8 +62,14 @@ export class NodeAdapter implements ServerAdapter {
   // costs more than the rest of the request together.
   readBody(_request: Request, env: unknown, reader: BodyReader): void {
     const incoming = bindings(env).incoming;
-    // no Content-Length and no Transfer-Encoding: no body (RFC 9112 §6.3)
-    if (incoming.headers["content-length"] === undefined && incoming.headers["transfer-encoding"] === undefined) return reader.end();
+    if (isHttp2(env)) {
+      // HTTP/2 frames a body without either header: none when the HEADERS frame
+      // ended the stream (RFC 9113 §8.1)
+      if (http2Bindings(env).incoming.stream.endAfterHeaders) return reader.end();
+    } else if (incoming.headers["content-length"] === undefined && incoming.headers["transfer-encoding"] === undefined) {
+      // no Content-Length and no Transfer-Encoding: no body (RFC 9112 §6.3)
+      return reader.end();
+    }
     const onData = (chunk: Buffer) => reader.push(chunk);
     const onEnd = () => reader.end();
     const onGone = () => reader.fail("the client went away");
@@ -76,9 +90,13 @@ export class NodeAdapter implements ServerAdapter {
     const headers = replyHeaderRecord(outgoing);
     const out = bindings(env).outgoing;
     if (body !== null) headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.length);
+    const http2 = isHttp2(env);
+    // the drain's Connection: close is GOAWAY on HTTP/2
+    if (http2) h2.withoutConnectionHeaders(headers);
     try {
       out.writeHead(status, headers);
     } catch (e) {
+      if (http2) throw e; // HTTP/2 has no status phrase
       // writeHead took the status's phrase before refusing a header value: the 500
       // the core sends instead would go out as "500 OK"
       out.statusMessage = "";
@@ -158,21 +176,45 @@ function slashesInPath(target: string): string {
 const versionNotSupported = () =>
   new Response("HTTP Version Not Supported\n", { status: 505, headers: { "content-type": "text/plain; charset=utf-8", connection: "close" } });
 
-function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles, events?: RuntimeEvents): Promise<Listening> {
+const servesHttp2 = (params: Params, tls: TlsFiles | undefined) => tls !== undefined && params.http2;
+
+/** The server of one socket: node:http, node:https, or node:http2 serving
+ * HTTP/1.1 too (a TLS socket with http2 on). */
+function createServer(fetch: FetchHandler, params: Params, tls: TlsFiles | undefined): Server | Http2SecureServer {
   const ms = (s: number) => Math.max(1, Math.round(s * 1000));
-  const server = createAdaptorServer({
+  const common = {
     // llhttp takes "GET /" (HTTP/0.9) and "HTTP/2.0" as requests it can answer in
     // HTTP/1.1; libmicrohttpd, Bun and Deno refuse them: so does this
-    fetch: (request, env) => (bindings(env).incoming.httpVersionMajor === 1 ? fetch(request, env) : versionNotSupported()),
+    fetch: (request: Request, env: unknown) => (bindings(env).incoming.httpVersionMajor === 1 ? fetch(request, env) : versionNotSupported()),
     // no global Request/Response patching: it breaks instanceof for other libraries
     overrideGlobalObjects: false,
     // the authority of request.url when Host is missing (HTTP/1.0, which must be
     // answered): the core reads only the path and query from it
     hostname: "localhost",
+  };
+  if (tls && servesHttp2(params, tls)) {
+    const limit = h2.headLimit(params);
+    const server = createAdaptorServer({
+      ...common,
+      fetch: (request, env) => {
+        if (!isHttp2(env)) return common.fetch(request, env);
+        const refused = h2.headRefusal(http2Bindings(env).incoming, limit);
+        if (refused) return refused;
+        const res = fetch(request, env);
+        return res instanceof Promise ? res.then(h2.http2Response) : h2.http2Response(res);
+      },
+      createServer: h2.createSecureServer,
+      serverOptions: h2.http2ServerOptions(params, tls),
+    }) as Http2SecureServer;
+    h2.setHttp1Options(server, params);
+    return server;
+  }
+  const server = createAdaptorServer({
+    ...common,
     // HTTPS: node:https takes node:http's options too
     ...(tls && { createServer: createHttpsServer }),
     serverOptions: {
-      ...(tls && { cert: tls.cert, key: tls.key }),
+      ...(tls && { cert: tls.cert, key: tls.key, handshakeTimeout: ms(params.header_timeout) }),
       // larger head: 431 and close; not set: node:http's own (16 KiB, or --max-http-header-size)
       ...(params.max_header_size > 0 && { maxHeaderSize: params.max_header_size }),
       // a repeated header is seen joined ("a, b"), as the Fetch API shows it on Bun
@@ -190,22 +232,33 @@ function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?:
   server.requestTimeout = 0;
   server.keepAliveTimeout = ms(params.idle_timeout);
   server.timeout = 0;
+  return server;
+}
+
+function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?: TlsFiles, events?: RuntimeEvents): Promise<Listening> {
+  const server = createServer(fetch, params, tls);
+  // HTTP/2 sessions: their timers and GOAWAY (./node-http2.ts)
+  const sessions = servesHttp2(params, tls) ? h2.watchSessions(server as Http2SecureServer, params) : undefined;
   server.maxConnections = params.max_connections; // beyond it new sockets are closed at once
   server.on("clientError", (err: NodeJS.ErrnoException, sock: Duplex) => lingeringRefusal(err, sock, events));
   if (events) server.on("drop", () => events.refused("max_connections_socket"));
   // node:http hands CONNECT to a "connect" listener (none: it closes the socket
-  // without a word); answered 405 as on the other runtimes
-  server.on("connect", (_req, socket: Duplex) => {
+  // without a word); answered 405 as on the other runtimes. node:http2 gives it
+  // the stream's request and response instead.
+  server.on("connect", (req: { httpVersionMajor: number }, socket: Duplex | Http2ServerResponse) => {
+    if (req.httpVersionMajor === 2) return void (socket as Http2ServerResponse).writeHead(405, { "content-length": "0" }).end();
+    socket = socket as Duplex;
     socket.on("error", () => {});
     socket.end("HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   });
   let draining = false;
   // while draining, every response closes its connection (Connection: close)
-  server.prependListener("request", (req, res) => {
+  server.prependListener("request", (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
     // @hono/node-server answers a bad Host 400 itself, keeping the connection: it
-    // is a refusal like the others, so the connection closes after it
+    // is a refusal like the others, so the connection closes after it (HTTP/2
+    // has no Host to check: @hono/node-server checks :authority the same way)
     const host = req.headers.host;
-    if (draining || (host !== undefined && !isValidHost(host))) res.shouldKeepAlive = false;
+    if ("shouldKeepAlive" in res && (draining || (host !== undefined && !isValidHost(host)))) res.shouldKeepAlive = false;
     // "\\" in the path is "/" to a URL parser, as Bun and Deno (through the core)
     // take it; @hono/node-server would answer 400 instead
     const target = req.url;
@@ -222,9 +275,10 @@ function listen(socket: ListenSocket, fetch: FetchHandler, params: Params, tls?:
           new Promise<void>((done) => {
             draining = true;
             server.close(() => done());
-            server.closeIdleConnections();
+            if (sessions) sessions.close();
+            else (server as Server).closeIdleConnections();
           }),
-        destroy: () => server.closeAllConnections(),
+        destroy: () => (sessions ? sessions.destroy() : (server as Server).closeAllConnections()),
       });
     });
   });

@@ -66,7 +66,7 @@ export function accessLogger(format: Exclude<AccessLogFormat, "off">, write: (li
     const line =
       format === "json"
         ? jsonLine({ time: now.toISOString(), client: addr, method: x.method, target, status, bytes, duration_ms: ms })
-        : `${addr === null ? "-" : escapeClf(addr)} - - [${clfTime(now)}] "${escapeClf(x.method)} ${escapeClf(target)} HTTP/1.1" ${status ?? "-"} ${bytes ?? "-"} ${ms}ms`;
+        : `${addr === null ? "-" : escapeClf(addr)} - - [${clfTime(now)}] "${escapeClf(x.method)} ${escapeClf(target)} ${x.httpVersion ?? "HTTP/1.1"}" ${status ?? "-"} ${bytes ?? "-"} ${ms}ms`;
     if (pending.push(line) === 1) setTimeout(flush, 0);
   };
   return (x: Exchange, res: Response | Promise<Response>, start: number): Response | Promise<Response> => {

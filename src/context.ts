@@ -13,7 +13,7 @@ export interface ConnInfo {
    * null when a trusted proxy forwarded something that is not an address */
   remoteAddress: string | null;
   remotePort?: number;
-  /** "HTTP/1.0" / "HTTP/1.1" when the runtime tells us; Bun and Deno do not */
+  /** "HTTP/1.0" / "HTTP/1.1" / "HTTP/2" where the runtime tells it */
   httpVersion?: string;
   /** the local socket the request came in on, where the runtime tells us */
   localAddress?: string;
@@ -21,6 +21,15 @@ export interface ConnInfo {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** the authority of an absolute URL; null for a URL that is only a target */
+function authorityOf(url: string): string | null {
+  const start = url.indexOf("://");
+  if (start < 0) return null;
+  const end = url.slice(start + 3).search(/[/?#]/);
+  return end < 0 ? url.slice(start + 3) : url.slice(start + 3, start + 3 + end);
+}
+
 const utf8 = new TextDecoder("utf-8");
 
 export class RequestContext {
@@ -132,12 +141,18 @@ export class RequestContext {
     return value === null ? 0 : value.split(", ").length;
   }
 
-  /** $mhttpd(h:Name): case-insensitive; a repeated header is seen joined ("a, b"). */
+  /** $mhttpd(h:Name): case-insensitive; a repeated header is seen joined ("a, b").
+   * An HTTP/2 request carries its authority in :authority, not Host: it is Host
+   * here, as a gateway to HTTP/1.1 must write it (RFC 9113 §8.3.1; Bun does so
+   * itself, Node and Deno do not). */
   header(name: string): string | null {
+    let value: string | null;
     try {
-      return this.request.headers.get(name);
+      value = this.request.headers.get(name);
     } catch {
       return null; // not a valid header name: no such header
     }
+    if (value === null && name.length === 4 && name.toLowerCase() === "host" && this.version === "HTTP/2") return authorityOf(this.request.url);
+    return value;
   }
 }

@@ -147,6 +147,7 @@ export interface ParamTable {
   listen_socket: ParamSpec<ListenSocket[]>;
   tls_cert: ParamSpec<string>;
   tls_key: ParamSpec<string>;
+  http2: ParamSpec<boolean>;
   event_callback: ParamSpec<string>;
   allowed_ips: ParamSpec<string[]>;
   max_body_size: ParamSpec<number>;
@@ -221,6 +222,15 @@ export const PARAMS: ParamTable = {
     doc: "Private key of tls_cert; a key that does not match the certificate stops start-up.",
     default: "",
     schema: parsed(str),
+  }),
+  http2: spec<boolean>({
+    name: "http2",
+    type: "int",
+    allowed: "1 (h2 and http/1.1) or 0 (http/1.1 only)",
+    doc: "On TLS sockets, offer HTTP/2 by ALPN beside HTTP/1.1 on the same socket. Deno.serve always offers it: 0 is not honoured there (start-up says so).",
+    default: true,
+    defaultText: "1",
+    schema: parsed((raw) => parseInteger(raw, 0, 1) === 1),
   }),
   event_callback: spec<string>({
     name: "event_callback",

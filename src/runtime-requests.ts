@@ -60,10 +60,11 @@ export const bunRequests: RuntimeRequests = {
 };
 
 /** What Deno.serve passes: the connection info. Deno gives the peer only; the
- * server adapter adds the listener's address as localAddr. */
+ * server adapter adds the listener's address as localAddr, and tls on a TLS socket. */
 interface DenoInfo {
   remoteAddr: { hostname: string; port: number };
   localAddr?: { hostname: string; port: number };
+  tls?: boolean;
 }
 
 export const isDenoInfo = (env: unknown): boolean => typeof (env as DenoInfo | undefined)?.remoteAddr?.hostname === "string";
@@ -77,19 +78,29 @@ export const denoRequests: RuntimeRequests = {
     const local = (env as DenoInfo).localAddr;
     return local && { address: local.hostname, port: local.port };
   },
-  httpVersion: webDefaults.httpVersion,
+  // Deno does not tell a request's version. HTTP/2 carries the authority in
+  // :authority and Deno adds no Host for it, while HTTP/1.1 must send Host (RFC
+  // 9112 §3.2): on a TLS socket, where Deno.serve offers h2 by ALPN, a request
+  // without Host is taken for HTTP/2 (an HTTP/1.0 one without Host too).
+  httpVersion: (request, env) => ((env as DenoInfo).tls && !request.headers.has("host") ? "HTTP/2" : undefined),
   drop: webDefaults.drop,
   respond: webDefaults.respond,
 };
 
 /** What @hono/node-server passes: node:http's request and response (its
- * HttpBindings, the part read here). */
+ * HttpBindings, the part read here), or node:http2's compatibility ones for an
+ * HTTP/2 request, which share that API and add the stream. */
 interface NodeBindings {
   incoming: {
     httpVersion: string;
+    httpVersionMajor: number;
     socket: { remoteAddress?: string; remotePort?: number; localAddress?: string; localPort?: number; destroy(): void };
+    stream?: { close(code: number): void };
   };
 }
+
+/** RST_STREAM's CANCEL (RFC 9113 §7), node:http2's constants.NGHTTP2_CANCEL */
+const HTTP2_CANCEL = 0x8;
 
 export const isNodeBindings = (env: unknown): boolean => typeof (env as NodeBindings | undefined)?.incoming?.socket === "object";
 
@@ -102,12 +113,19 @@ export const nodeRequests: RuntimeRequests = {
     const socket = (env as NodeBindings).incoming.socket;
     return { address: socket.localAddress ?? "", port: socket.localPort ?? 0 };
   },
-  httpVersion: (_request, env) => `HTTP/${(env as NodeBindings).incoming.httpVersion}`,
+  // node:http2 says "2.0"; HTTP/2 has no minor version (RFC 9113)
+  httpVersion(_request, env) {
+    const incoming = (env as NodeBindings).incoming;
+    return incoming.httpVersionMajor === 2 ? "HTTP/2" : `HTTP/${incoming.httpVersion}`;
+  },
   // A failing body would make @hono/node-server answer 500 with the error's text.
   // The Response says nothing is to be written (its one header is all
   // @hono/node-server reads); a new one each time, as middleware may add headers.
+  // On HTTP/2 only the request's stream is reset; the connection's others go on.
   drop(_request, env) {
-    (env as NodeBindings).incoming.socket.destroy();
+    const incoming = (env as NodeBindings).incoming;
+    if (incoming.httpVersionMajor === 2) incoming.stream?.close(HTTP2_CANCEL);
+    else incoming.socket.destroy();
     return new Response(null, { headers: { "x-hono-already-sent": "1" } });
   },
   // as a Response (the Node server adapter writes its replies itself, faster, where
