@@ -4,7 +4,7 @@
 // main(); everything decided here is decided once for all runtimes.
 import type { ServerAdapter, Listening, TlsFiles } from "./adapter.ts";
 import { parseCommandLine, usage, type CommandLine } from "./cli.ts";
-import { resolveParams } from "./config.ts";
+import { prepareParams, resolveParams } from "./config.ts";
 import { EXIT_CONFIG, EXIT_FAILURE, StartupError, StartupFailure } from "./errors.ts";
 import { createHandler, type Handler } from "./handler.ts";
 import { Lifecycle } from "./lifecycle.ts";
@@ -142,7 +142,9 @@ export async function main(platform: Platform): Promise<void> {
 async function configure(platform: Platform, cli: CommandLine): Promise<Configured> {
   const url = cli.routeFile ? fileUrl(cli.routeFile, platform.cwd) : DEFAULT_ROUTE;
   const loaded = await loadRoute(url, { defines: cli.defines });
-  const params = resolveParams({ cli: cli.values, cliOrigins: cli.origins, env: platform.env, route: loaded.config, routeLabel: loaded.label });
+  const sources = { cli: cli.values, cliOrigins: cli.origins, env: platform.env, route: loaded.config, routeLabel: loaded.label };
+  await prepareParams(sources);
+  const params = resolveParams(sources);
   // a worker's log lines say which worker wrote them (their stderr is shared)
   const workerIndex = platform.env[WORKER_INDEX_ENV];
   const workerTag = workerIndex === undefined ? undefined : `worker ${workerIndex}`;

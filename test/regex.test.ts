@@ -11,6 +11,7 @@ import { compileEre, EreCache, EreError, RUN_TIME_PATTERN_LIMITS } from "../src/
 import { compileError, makeRunner } from "./fixtures/cfg/_run.ts";
 import { compileBacktrackingEre } from "./_ere-backtracking.ts";
 import { FIXTURES, RUNTIMES, rawRequest, runToExit, sleep, startServer, type RawResult, type Server } from "./_harness.ts";
+import "./_libraries.ts";
 
 /** ([a-z0-9]+/?)* can split a run of letters in 2^n ways; a backtracking engine
  * tries them all before giving up on the "!" (on the old engine 34 bytes took 1.9 s). */

@@ -7,7 +7,8 @@ import { kemiTimerRoute, type RouteTimer, type TimerFunction } from "../modules/
 import { displayPath, importUserModule, kemiRoute, type LoadedRoute, type Route, type RouteFunction } from "../route.ts";
 import { fileUrlOf, filePathOf, readTextFile } from "./host.ts";
 import { CfgSyntaxError } from "./lexer.ts";
-import { compileCfg, EVENT_ROUTE, type CfgProgram } from "./program.ts";
+import { loadCfgLibraries } from "./libraries.ts";
+import { compileParsedCfg, EVENT_ROUTE, parseCfg, type CfgProgram } from "./program.ts";
 import { connectSql } from "./sqlops.ts";
 
 /** Evaluate a plain KEMI script (Kamailio's kemi.js is not a module) and collect its top-level functions. */
@@ -36,7 +37,9 @@ export async function loadCfgRoute(url: string, predefined: Record<string, strin
   const file = url.startsWith("file:") ? filePathOf(url) : url;
   let program: CfgProgram;
   try {
-    program = compileCfg(file, { predefined });
+    const parsed = parseCfg(file, { predefined });
+    await loadCfgLibraries(parsed.tree);
+    program = compileParsedCfg(parsed);
   } catch (e) {
     if (e instanceof CfgSyntaxError) throw new StartupError(e.message);
     throw e;
