@@ -6,8 +6,8 @@ import type { RequestContext } from "./context.ts";
 import { StartupError } from "./errors.ts";
 import { EVENT_NAME, type KsrApi } from "./ksr-api.ts";
 import { ksrOf } from "./ksr.ts";
-import { moduleTimers, type RouteTimer } from "./modules/rtimer.ts";
-import { applyRouteModparams } from "./modules/modparam.ts";
+import type { Logger } from "./log.ts";
+import type { RouteTimer } from "./modules/rtimer.ts";
 
 /** A KEMI route function, as the user writes it (the app_jsdt signature). */
 export type RouteFunction = (evname: string, ksr: KsrApi) => unknown;
@@ -61,6 +61,9 @@ export interface LoadedRoute {
   callback(eventCallback: string): Route;
   /** rtimer's timers: a .cfg's modparams, a module's `export const timers` */
   timers: RouteTimer[];
+  /** what the modules the route configured do before the first socket listens
+   * (Kamailio's child_init: ndb_redis connects its servers); absent when it configured none */
+  startModules?(logger: Logger): Promise<void>;
 }
 
 /** A route module's route: its `config` and its function (`defines`, -A on the
@@ -71,14 +74,17 @@ export async function loadModuleRoute(url: string, defines: Record<string, strin
     throw new StartupError(`-A ${names[0]}: -A defines a #!define for a .cfg route's preprocessor; ${displayPath(url)} is a module, which has none`);
   }
   const mod = await importRouteModule(url);
-  const timers = Object.hasOwn(mod.exports, "timers") ? moduleTimers(mod.exports.timers, `route module ${displayPath(url)}`) : [];
+  // rtimer's and the modules' code is loaded only for a route that uses them
+  const timers = Object.hasOwn(mod.exports, "timers") ? (await import("./modules/rtimer.ts")).moduleTimers(mod.exports.timers, `route module ${displayPath(url)}`) : [];
   if (typeof timers === "string") throw new StartupError(timers);
-  applyRouteModparams(mod.exports.modparams, displayPath(url));
+  const modparams = mod.exports.modparams === undefined ? undefined : await import("./modules/modparam.ts");
+  modparams?.applyRouteModparams(mod.exports.modparams, displayPath(url));
   return {
     label: `the config export of ${displayPath(url)}`,
     config: mod.config,
     callback: (eventCallback) => kemiRoute(resolveCallback(mod, eventCallback)),
     timers,
+    startModules: modparams && (await import("./modules/startup.ts")).startModules,
   };
 }
 
