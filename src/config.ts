@@ -39,6 +39,23 @@ export function validateParam<K extends ParamName>(name: K, raw: unknown, origin
   return result.output as Params[K];
 }
 
+/** The value of `name` from the highest source that gives it, and where it came from. */
+function givenValue(sources: ConfigSources, name: ParamName): { raw: unknown; origin: string } | undefined {
+  const fromCli = sources.cli?.[name];
+  if (fromCli !== undefined) return { raw: fromCli, origin: sources.cliOrigins?.[name] ?? flagName(name) };
+  const fromEnv = sources.env?.[envName(name)];
+  if (fromEnv !== undefined) return { raw: fromEnv, origin: envName(name) };
+  const fromRoute = sources.route?.[name];
+  if (fromRoute !== undefined) return { raw: fromRoute, origin: sources.routeLabel ?? "the route's config" };
+  return undefined;
+}
+
+/** Load the libraries that the given parameters' schemas use (src/on-demand.ts):
+ * resolveParams needs them, synchronously. */
+export async function prepareParams(sources: ConfigSources): Promise<void> {
+  await Promise.all(PARAM_NAMES.map((name) => (givenValue(sources, name) !== undefined ? PARAMS[name].needs?.load() : undefined)));
+}
+
 export function resolveParams(sources: ConfigSources): Params {
   const route = sources.route ?? {};
   const label = sources.routeLabel ?? "the route's config";
@@ -49,18 +66,8 @@ export function resolveParams(sources: ConfigSources): Params {
   }
   const out: Partial<Params> = {};
   for (const name of PARAM_NAMES) {
-    const fromCli = sources.cli?.[name];
-    const fromEnv = sources.env?.[envName(name)];
-    let raw: unknown;
-    let origin: string;
-    if (fromCli !== undefined) [raw, origin] = [fromCli, sources.cliOrigins?.[name] ?? flagName(name)];
-    else if (fromEnv !== undefined) [raw, origin] = [fromEnv, envName(name)];
-    else if (route[name] !== undefined) [raw, origin] = [route[name], label];
-    else {
-      (out as Record<string, unknown>)[name] = PARAMS[name].default;
-      continue;
-    }
-    (out as Record<string, unknown>)[name] = validateParam(name, raw, origin);
+    const given = givenValue(sources, name);
+    (out as Record<string, unknown>)[name] = given === undefined ? PARAMS[name].default : validateParam(name, given.raw, given.origin);
   }
   return out as Params;
 }

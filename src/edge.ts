@@ -6,17 +6,28 @@
 //
 //   export default createFetchHandler({ route, params: { allowed_ips: "10.0.0.0/8" } });
 //   Deno.serve(createFetchHandler({ route }).fetch);
+import ipaddr from "ipaddr.js";
+import { RE2JS } from "re2js";
 import { webDefaults, type RequestAdapter } from "./adapter.ts";
 import { compileCfg, CfgSyntaxError } from "./cfg/index.ts";
 import { resolveParams } from "./config.ts";
+import { ereEngine } from "./ere.ts";
 import { ConfigError, StartupError } from "./errors.ts";
 import { createHandler, type Handler } from "./handler.ts";
+import { addressLibrary } from "./ip.ts";
 import { SyncContextStore, type ContextStore } from "./ksr-global.ts";
 import { Logger, type LogSink } from "./log.ts";
 import { PARAM_NAMES, type Params } from "./params.ts";
 import { kemiRoute, resolveCallback, routeMiddleware, type LoadedRoute, type RouteFunction, type RouteMiddleware } from "./route.ts";
 import { ON_WORKERD, runtimeRequestsOf } from "./runtime-requests.ts";
 import { onGlobalErrorEvents, reportStrayErrors } from "./stray-errors.ts";
+
+// A fetch handler is made synchronously, often in a Worker's module scope, and
+// checks its parameters and compiles its .cfg then: the libraries the server
+// loads only when a configuration needs them (src/on-demand.ts) are here from
+// the start. Importing "mhttpd" (src/index.ts) brings them for the same reason.
+ereEngine.provide(RE2JS);
+addressLibrary.provide(ipaddr);
 
 /** What the platform calls: Workers pass (request, env, ctx), Deno.serve (request, info). */
 export type EdgeFetch = (request: Request, env?: unknown, ctx?: unknown) => Promise<Response>;

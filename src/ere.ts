@@ -18,12 +18,21 @@
 // The translation lives in src/ere/: translate.ts (groups, repetition,
 // intervals, escapes), bracket.ts (bracket expressions) and charset.ts (code
 // point sets as RE2 atoms, the C locale's classes, REG_ICASE).
-import { RE2JS } from "re2js";
+//
+// re2js itself is loaded on demand (src/on-demand.ts): a configuration without a
+// pattern never loads it. Start-up loads it when url_match or url_skip is given
+// (config.ts prepareParams) or a .cfg has a pattern (src/cfg/load-route.ts);
+// compiling before that is mhttpd's own error.
+import type { RE2JS } from "re2js";
 import { EreError } from "./ere/error.ts";
 import { ereToRe2 } from "./ere/translate.ts";
+import { OnDemand } from "./on-demand.ts";
 
 export { EreError } from "./ere/error.ts";
 export { ereToRe2 } from "./ere/translate.ts";
+
+/** re2js's RE2JS class, once loaded */
+export const ereEngine = new OnDemand<typeof RE2JS>("re2js (the ERE engine)", async () => (await import("re2js")).RE2JS);
 
 export interface EreMatcher {
   /** the ERE as written */
@@ -51,10 +60,11 @@ export interface EreLimits {
 
 /** Compile an ERE; `icase` as REG_ICASE. Throws an EreError saying why it cannot run. */
 export function compileEre(ere: string, icase: boolean, limits: EreLimits = {}): EreMatcher {
+  const engine = ereEngine.value;
   const { source, lookbehind } = ereToRe2(ere, icase);
   let re: RE2JS;
   try {
-    re = RE2JS.compile(source, RE2JS.DOTALL | (lookbehind ? RE2JS.LOOKBEHINDS : 0));
+    re = engine.compile(source, engine.DOTALL | (lookbehind ? engine.LOOKBEHINDS : 0));
   } catch (err) {
     // what RE2 refuses beyond what the parser above checks, e.g. nested counts
     // whose product is above 1000; the message quotes the translated pattern
@@ -91,7 +101,11 @@ export class EreCache {
   constructor(
     private readonly icase: boolean,
     readonly capacity: number = RUN_TIME_PATTERN_LIMITS.capacity,
-  ) {}
+  ) {
+    // made when a route is compiled: without the engine then, every request's
+    // pattern would fail (get() turns any error into the pattern's)
+    void ereEngine.value;
+  }
 
   get size(): number {
     return this.entries.size;

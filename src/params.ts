@@ -3,9 +3,10 @@
 // this table, so a parameter added here is validated, settable and documented
 // everywhere at once. Every value goes through its valibot schema.
 import * as v from "valibot";
-import { parseAllowedIps } from "./ip.ts";
+import { addressLibrary, parseAllowedIps } from "./ip.ts";
 import { LOG_LEVELS, parseLogLevel } from "./log.ts";
-import { compileEre, type EreMatcher } from "./ere.ts";
+import { compileEre, ereEngine, type EreMatcher } from "./ere.ts";
+import type { OnDemand } from "./on-demand.ts";
 
 /** access_log: off, or one line per request in Common Log Format or as JSON */
 export type AccessLogFormat = "off" | "common" | "json";
@@ -26,6 +27,8 @@ export interface ParamSpec<T> {
   defaultText?: string;
   /** the value may be given more than once; the values are collected */
   repeatable?: boolean;
+  /** a library the schema uses, loaded only when the parameter is given (config.ts prepareParams) */
+  needs?: OnDemand<unknown>;
   schema: v.GenericSchema<unknown, T>;
 }
 
@@ -250,6 +253,7 @@ export const PARAMS: ParamTable = {
     allowed: "comma-separated IPv4/IPv6 addresses and CIDR ranges (a.b.c.d/n, a.b.c.d/m.m.m.m, x::/n; ::ffff:a.b.c.d/n is a.b.c.d/(n-96))",
     doc: "Clients allowed to connect, checked on the client's address (the peer, or the address trusted_proxies forwarded for) before the route runs; others get 403; empty allows all.",
     default: [],
+    needs: addressLibrary,
     schema: parsed((raw) => parseAllowedIps(str(raw))),
   }),
   max_body_size: sizeParam(
@@ -288,6 +292,7 @@ export const PARAMS: ParamTable = {
     allowed: "comma-separated IPv4/IPv6 addresses and CIDR ranges, as in allowed_ips, or empty",
     doc: "Proxies whose X-Forwarded-For is believed for srcip and allowed_ips; an entry that is not an address makes the client unknown (srcip null, 403 with allowed_ips); empty ignores X-Forwarded-For.",
     default: [],
+    needs: addressLibrary,
     schema: parsed((raw) => parseAllowedIps(str(raw))),
   }),
   url_match: spec<EreMatcher | undefined>({
@@ -296,6 +301,7 @@ export const PARAMS: ParamTable = {
     allowed: "a POSIX extended regular expression (case-sensitive, no back-references), or empty",
     doc: "Only requests whose target (path and query) matches run the route; others get 404. As in xhttp.",
     default: undefined,
+    needs: ereEngine,
     schema: parsed((raw) => urlPattern(str(raw))),
   }),
   url_skip: spec<EreMatcher | undefined>({
@@ -304,6 +310,7 @@ export const PARAMS: ParamTable = {
     allowed: "a POSIX extended regular expression (case-sensitive, no back-references), or empty",
     doc: "Requests whose target matches get 404 without running the route; checked before url_match. As in xhttp.",
     default: undefined,
+    needs: ereEngine,
     schema: parsed((raw) => urlPattern(str(raw))),
   }),
   access_log: spec<AccessLogFormat>({

@@ -7,8 +7,8 @@ import type { RequestContext } from "./context.ts";
 import { StartupError } from "./errors.ts";
 import { EVENT_NAME, type KsrApi } from "./ksr-api.ts";
 import { ksrOf } from "./ksr.ts";
-import { moduleTimers, type RouteTimer } from "./modules/rtimer.ts";
-import { applyRouteModparams } from "./modules/modparam.ts";
+import type { Logger } from "./log.ts";
+import type { RouteTimer } from "./modules/rtimer.ts";
 
 /** A KEMI route function, as the user writes it (the app_jsdt signature). */
 export type RouteFunction = (evname: string, ksr: KsrApi) => unknown;
@@ -64,6 +64,9 @@ export interface LoadedRoute {
   timers: RouteTimer[];
   /** a module's `export const middleware`: Hono middleware run before the route */
   middleware?: RouteMiddleware[];
+  /** what the modules the route configured do before the first socket listens
+   * (Kamailio's child_init: ndb_redis connects its servers); absent when it configured none */
+  startModules?(logger: Logger): Promise<void>;
 }
 
 /** One of a route module's `middleware`: a Hono middleware, `(c, next) => ...`. */
@@ -97,9 +100,11 @@ export async function loadModuleRoute(url: string, defines: Record<string, strin
     throw new StartupError(`-A ${names[0]}: -A defines a #!define for a .cfg route's preprocessor; ${displayPath(url)} is a module, which has none`);
   }
   const mod = await importRouteModule(url);
-  const timers = Object.hasOwn(mod.exports, "timers") ? moduleTimers(mod.exports.timers, `route module ${displayPath(url)}`) : [];
+  // rtimer's and the modules' code is loaded only for a route that uses them
+  const timers = Object.hasOwn(mod.exports, "timers") ? (await import("./modules/rtimer.ts")).moduleTimers(mod.exports.timers, `route module ${displayPath(url)}`) : [];
   if (typeof timers === "string") throw new StartupError(timers);
-  applyRouteModparams(mod.exports.modparams, displayPath(url));
+  const modparams = mod.exports.modparams === undefined ? undefined : await import("./modules/modparam.ts");
+  modparams?.applyRouteModparams(mod.exports.modparams, displayPath(url));
   const middleware = routeMiddleware(mod.exports.middleware, `route module ${displayPath(url)}`);
   return {
     label: `the config export of ${displayPath(url)}`,
@@ -107,6 +112,7 @@ export async function loadModuleRoute(url: string, defines: Record<string, strin
     middleware,
     callback: (eventCallback) => kemiRoute(resolveCallback(mod, eventCallback)),
     timers,
+    startModules: modparams && (await import("./modules/startup.ts")).startModules,
   };
 }
 

@@ -4,20 +4,18 @@
 // main(); everything decided here is decided once for all runtimes.
 import type { FetchHandler, ServerAdapter, Listening, RuntimeEvents, TlsFiles } from "./adapter.ts";
 import { parseCommandLine, usage, type CommandLine } from "./cli.ts";
-import { resolveParams } from "./config.ts";
+import { prepareParams, resolveParams } from "./config.ts";
 import { EXIT_CONFIG, EXIT_FAILURE, StartupError, StartupFailure } from "./errors.ts";
 import { createHandler, type HandlerMetrics } from "./handler.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { fileUrl, loadRoute } from "./load-route.ts";
-import { startModules } from "./modules/startup.ts";
 import { escapeLogLine, Logger } from "./log.ts";
 import type { ListenSocket, Params } from "./params.ts";
-import { setModuleImporter, type Route, type RouteMiddleware } from "./route.ts";
-import { TimerScheduler, type RouteTimer } from "./modules/rtimer.ts";
+import { setModuleImporter, type LoadedRoute, type Route, type RouteMiddleware } from "./route.ts";
+import type { RouteTimer, TimerScheduler } from "./modules/rtimer.ts";
 import { setKsrEnvironment } from "./ksr-global.ts";
 import { reportStrayErrors, type StrayKind } from "./stray-errors.ts";
 import type { SqliteBinding } from "./modules/sql-drivers.ts";
-import { setSqliteBinding } from "./modules/sqlops.ts";
 import { VERSION } from "./version.ts";
 import { MetricsCollector } from "./metrics/collector.ts";
 import { workerFigures, type SupervisorChannel } from "./metrics/cluster.ts";
@@ -107,6 +105,7 @@ interface Configured {
   timers: RouteTimer[];
   /** the route module's Hono middleware, run before the handler */
   middleware: RouteMiddleware[];
+  startModules: LoadedRoute["startModules"];
 }
 
 export async function main(platform: Platform): Promise<void> {
@@ -116,7 +115,6 @@ export async function main(platform: Platform): Promise<void> {
     return platform.exit(code);
   };
   if (platform.importModule) setModuleImporter(platform.importModule);
-  setSqliteBinding(platform.sqlite && (() => platform.sqlite!()));
   try {
     const cli = parseCommandLine(platform.argv);
     if (cli.help) {
@@ -147,8 +145,10 @@ export async function main(platform: Platform): Promise<void> {
  * configuration error can stop (-c stops right after). */
 async function configure(platform: Platform, cli: CommandLine): Promise<Configured> {
   const url = cli.routeFile ? fileUrl(cli.routeFile, platform.cwd) : DEFAULT_ROUTE;
-  const loaded = await loadRoute(url, { defines: cli.defines });
-  const params = resolveParams({ cli: cli.values, cliOrigins: cli.origins, env: platform.env, route: loaded.config, routeLabel: loaded.label });
+  const loaded = await loadRoute(url, { defines: cli.defines, sqlite: platform.sqlite && (() => platform.sqlite!()) });
+  const sources = { cli: cli.values, cliOrigins: cli.origins, env: platform.env, route: loaded.config, routeLabel: loaded.label };
+  await prepareParams(sources);
+  const params = resolveParams(sources);
   // a worker's log lines say which worker wrote them (their stderr is shared)
   const workerIndex = platform.env[WORKER_INDEX_ENV];
   const workerTag = workerIndex === undefined ? undefined : `worker ${workerIndex}`;
@@ -159,7 +159,7 @@ async function configure(platform: Platform, cli: CommandLine): Promise<Configur
   if (cli.foreground.length > 0 && workerIndex === undefined) {
     logger.dbg(`${[...new Set(cli.foreground)].join(" ")} accepted and changes nothing: mhttpd always logs to stderr and stays in the foreground`);
   }
-  return { cli, route, params, logger, tls: await readTlsFiles(platform, params), workerIndex, timers: loaded.timers, middleware: loaded.middleware ?? [] };
+  return { cli, route, params, logger, tls: await readTlsFiles(platform, params), workerIndex, timers: loaded.timers, middleware: loaded.middleware ?? [], startModules: loaded.startModules };
 }
 
 /** The TLS settings and files are configuration too: checked before -c answers and
@@ -200,7 +200,7 @@ class ListenError extends Error {}
 /** The handler, the signals, then one listener per socket. */
 async function serve(platform: Platform, setup: Configured): Promise<void> {
   const { params, logger } = setup;
-  await startModules(logger);
+  await setup.startModules?.(logger);
   const lifecycle = new Lifecycle();
   // a route module's middleware are composed with Hono once, here, around the
   // same handler; without them the runtime calls the handler itself
@@ -213,8 +213,11 @@ async function serve(platform: Platform, setup: Configured): Promise<void> {
   const listeners: Listening[] = [];
   // an async KEMI timer function sees its own KSR as the global one across its awaits
   if (setup.timers.some((t) => t.routes.some((r) => r.awaits))) await loadAsyncStore(platform, logger);
-  // with workers, each timer runs in one of them (src/modules/rtimer.ts)
-  const timers = new TimerScheduler(setup.timers, logger, Number(setup.workerIndex ?? 0), setup.workerIndex === undefined ? 1 : workerCount(platform, params));
+  // with workers, each timer runs in one of them (src/modules/rtimer.ts, loaded for a route with timers)
+  const timers =
+    setup.timers.length === 0
+      ? undefined
+      : new (await import("./modules/rtimer.ts")).TimerScheduler(setup.timers, logger, Number(setup.workerIndex ?? 0), setup.workerIndex === undefined ? 1 : workerCount(platform, params));
   // Signals are handled from before the first listener is up, so a signal that
   // comes while starting still stops cleanly.
   const stop = gracefulStop(platform, { listeners, lifecycle, params, logger, isWorker: setup.workerIndex !== undefined, timers });
@@ -224,7 +227,7 @@ async function serve(platform: Platform, setup: Configured): Promise<void> {
     if (stop.stopping) break; // a signal came while starting: the exit is under way
     listeners.push(await listenOn(platform, socket, fetch, params, setup.tls, listeners, metrics?.collector));
   }
-  if (!stop.stopping) timers.start();
+  if (!stop.stopping) timers?.start();
 }
 
 /** The adapter's async context store for the global KSR, as an async route's first request loads it. */
@@ -274,7 +277,7 @@ async function listenOn(
  * Connection: close; rtimer's timers start no new run; after shutdown_timeout what
  * is left is closed. A second signal exits at once. SIGHUP is ignored, as
  * Kamailio's main process does. */
-function gracefulStop(platform: Platform, s: { listeners: Listening[]; lifecycle: Lifecycle; params: Params; logger: Logger; isWorker: boolean; timers: TimerScheduler }) {
+function gracefulStop(platform: Platform, s: { listeners: Listening[]; lifecycle: Lifecycle; params: Params; logger: Logger; isWorker: boolean; timers: TimerScheduler | undefined }) {
   const { listeners, lifecycle, params, logger } = s;
   const state = { stopping: false };
   platform.onSignals((signal) => {
@@ -292,7 +295,7 @@ function gracefulStop(platform: Platform, s: { listeners: Listening[]; lifecycle
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), params.shutdown_timeout * 1000)));
     // timers start no new run, and a run in progress ends at its next wait
-    const drained = Promise.allSettled([...listeners.map((l) => l.close()), lifecycle.idle(), s.timers.stop()]).then(() => false);
+    const drained = Promise.allSettled([...listeners.map((l) => l.close()), lifecycle.idle(), s.timers?.stop()]).then(() => false);
     void Promise.race([drained, timedOut]).then((late) => {
       clearTimeout(timer);
       if (late) {

@@ -11,6 +11,7 @@ import { clientAddress, forwardedAddress } from "../src/client-ip.ts";
 import { createFetchHandler } from "../src/edge.ts";
 import { AddressMatcher, parseAddress, parseAllowedIps } from "../src/ip.ts";
 import { escapeLogLine } from "../src/log.ts";
+import "./_libraries.ts";
 
 const SEED = Number(process.env.MHTTPD_FC_SEED ?? Date.now() % 2 ** 31);
 const RUNS = { seed: SEED, numRuns: 3000 };

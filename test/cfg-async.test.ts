@@ -13,6 +13,7 @@ import { varStore } from "../src/pv.ts";
 import { Logger } from "../src/log.ts";
 import { moduleTimers, parseExec, parseTimer, TimerScheduler } from "../src/modules/rtimer.ts";
 import { evalBody, fakeContext, makeSuspendingRunner } from "./fixtures/cfg/_run.ts";
+import "./_libraries.ts";
 
 const reply = (v: string) => `mhttpd_reply("200", "OK", "text/plain", "${v}");`;
 /** the body of one run of `route` (the event route's statements) */

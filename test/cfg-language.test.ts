@@ -16,6 +16,7 @@ import { CFG_DIR } from "./fixtures/cfg/_run.ts";
 import { compileEre } from "../src/ere.ts";
 import { htableMemory, ITEM_OVERHEAD, table } from "../src/cfg/htable.ts";
 import { compileError, evalBody, evalExpr, makeRunner } from "./fixtures/cfg/_run.ts";
+import "./_libraries.ts";
 
 /** a temporary directory, removed when the suite ends */
 const tempDirs: string[] = [];

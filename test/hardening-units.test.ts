@@ -7,6 +7,7 @@ import { ConfigError } from "../src/errors.ts";
 import { StallWatch } from "../src/pipeline/body.ts";
 import { parseSeconds, parseSize } from "../src/params.ts";
 import { sleep } from "./_harness.ts";
+import "./_libraries.ts";
 
 describe("hardening parameters", () => {
   it("reads sizes as bytes with k and m suffixes", () => {

@@ -18,7 +18,8 @@ import { Logger } from "../src/log.ts";
 import { lookupPv } from "../src/pv.ts";
 import { fieldValueProblem } from "../src/reply.ts";
 import { classifyBodyError, classifyFetchError, curlErrorText } from "../src/modules/curl-errors.ts";
-import { FETCH_OWNED, httpClientSettings, parseHeaderLines, perform, queryCall } from "../src/modules/http-client.ts";
+import { FETCH_OWNED, parseHeaderLines, perform, queryCall } from "../src/modules/http-client.ts";
+import { httpClientSettings } from "../src/modules/http-client-state.ts";
 import { startUpstream, type Upstream } from "./_upstream.ts";
 
 const SEED = Number(process.env.MHTTPD_FC_SEED ?? Date.now() % 2 ** 31);

@@ -13,6 +13,7 @@ import { KSR } from "../src/ksr-global.ts";
 import { Lifecycle } from "../src/lifecycle.ts";
 import { Logger } from "../src/log.ts";
 import { kemiRoute, type RouteFunction } from "../src/route.ts";
+import "./_libraries.ts";
 
 type Env = { peer: string };
 

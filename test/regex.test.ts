@@ -4,6 +4,8 @@
 // everyone else's request. Also: what the ERE -> RE2 translation refuses, and
 // where that error is reported.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
@@ -11,6 +13,7 @@ import { compileEre, EreCache, EreError, RUN_TIME_PATTERN_LIMITS } from "../src/
 import { compileError, makeRunner } from "./fixtures/cfg/_run.ts";
 import { compileBacktrackingEre } from "./_ere-backtracking.ts";
 import { FIXTURES, RUNTIMES, rawRequest, runToExit, sleep, startServer, type RawResult, type Server } from "./_harness.ts";
+import "./_libraries.ts";
 
 /** ([a-z0-9]+/?)* can split a run of letters in 2^n ways; a backtracking engine
  * tries them all before giving up on the "!" (on the old engine 34 bytes took 1.9 s). */
@@ -92,6 +95,41 @@ for (const runtime of RUNTIMES) {
         assert.equal(lines.length, 1, lines.join("\n"));
         assert.match(lines[0], /regex\.cfg:19: bad regular expression "\^\/\(a\)\\\\1\$": back-reference \\1 at character 6 is not supported/);
       });
+    });
+
+    // the ERE engine is loaded at start-up only for a configuration with a pattern
+    // (src/on-demand.ts): each way a .cfg can have one must load it
+    it("a .cfg whose only pattern is a switch regex case matches it", async () => {
+      const srv = await startServer(runtime, [path.join(FIXTURES, "cfg", "regex-switch-only.cfg"), "--listen-addr", "127.0.0.1", "--listen-port", "0"]);
+      try {
+        assert.equal((await get(srv.port, "/switch/abc")).responses[0]?.body.toString(), "switch: match\n");
+        assert.equal((await get(srv.port, "/switch/ABC")).responses[0]?.body.toString(), "switch: no match\n");
+      } finally {
+        await srv.stop();
+      }
+    });
+
+    it("a .cfg whose only pattern is a url_match modparam keeps other targets out", async () => {
+      const srv = await startServer(runtime, [path.join(FIXTURES, "cfg", "url-match-modparam.cfg"), "--listen-addr", "127.0.0.1", "--listen-port", "0"]);
+      try {
+        assert.equal((await get(srv.port, "/api/x")).responses[0]?.status, 200);
+        assert.equal((await get(srv.port, "/other")).responses[0]?.status, 404);
+      } finally {
+        await srv.stop();
+      }
+    });
+
+    it("a bad switch regex case stops -c, naming its place", async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), "mhttpd-regex-"));
+      try {
+        const file = path.join(dir, "bad.cfg");
+        writeFileSync(file, 'loadmodule "microhttpd.so"\nevent_route[microhttpd:request] {\n\tswitch ($mhttpd(url)) {\n\t\tcase /"^/(a":\n\t\t\texit;\n\t}\n}\n');
+        const r = await runToExit(runtime, [file, "-c"]);
+        assert.equal(r.code, 78, `a configuration error exits 78 (EX_CONFIG); stderr: ${r.stderr}`);
+        assert.match(r.stderr.trim(), /^mhttpd: .*bad\.cfg:4:\d+: bad regular expression "\^\/\(a": unmatched \( at character 3/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it("a back-reference in url_match is a start-up error naming the parameter, its source and value", async () => {

@@ -49,6 +49,58 @@ function importsOf(file: string): string[] {
   return found.filter((f) => parsed.has(f));
 }
 
+/** What loading a file runs: its imports that are not type-only and not import(),
+ * as resolved files (relative) and package names (bare). */
+function loadedAtImport(file: string): { files: string[]; packages: string[] } {
+  const files: string[] = [];
+  const packages: string[] = [];
+  for (const node of parsed.get(file)!.statements) {
+    if (!(ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) || !node.moduleSpecifier || !ts.isStringLiteral(node.moduleSpecifier)) continue;
+    if (ts.isImportDeclaration(node)) {
+      const clause = node.importClause;
+      const named = clause?.namedBindings;
+      const onlyTypes = clause?.isTypeOnly || (clause && !clause.name && named && ts.isNamedImports(named) && named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly));
+      if (onlyTypes) continue;
+    } else if (node.isTypeOnly) continue;
+    const spec = node.moduleSpecifier.text;
+    if (spec.startsWith(".")) files.push(path.resolve(path.dirname(file), spec));
+    else packages.push(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
+  }
+  return { files: files.filter((f) => parsed.has(f)), packages };
+}
+
+/** every file and package that loading `entry` loads, before any import() */
+function loadedAtStart(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (f: string) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    const { files, packages } = loadedAtImport(f);
+    for (const p of packages) seen.add(p);
+    for (const d of files) visit(d);
+  };
+  visit(entry);
+  return seen;
+}
+
+/** What only some routes use, loaded when a configuration asks for it (src/on-demand.ts,
+ * the route loaders, the KSR namespaces' engines): a TypeScript route that uses none of
+ * it must not pay for it in memory. */
+const ON_DEMAND: { what: string; matches: (loaded: string) => boolean }[] = [
+  { what: "re2js (url_match, url_skip, a .cfg's patterns)", matches: (l) => l === "re2js" },
+  { what: "ipaddr.js (allowed_ips, trusted_proxies)", matches: (l) => l === "ipaddr.js" },
+  // host.ts is the runtime's builtins, which crypto reads too
+  { what: "the cfg compiler (a .cfg route)", matches: (l) => l.startsWith(path.join(ROOT, "src/cfg/")) && !l.endsWith("/host.ts") },
+  { what: "the public API and the fetch handler", matches: (l) => l === path.join(ROOT, "src/index.ts") || l === path.join(ROOT, "src/edge.ts") },
+  {
+    what: "rtimer, modparams, and the engines of http_client, ndb_redis and the SQL drivers",
+    matches: (l) =>
+      ["rtimer", "modparam", "startup", "http-client", "sql-drivers", "sql-text", "ndb_redis/engine", "ndb_redis/servers", "ndb_redis/connection", "ndb_redis/params"].some(
+        (m) => l === path.join(ROOT, `src/modules/${m}.ts`),
+      ),
+  },
+];
+
 describe("the shape of the code", () => {
   it("has no import cycles in src/ and adapters/", () => {
     const graph = new Map(FILES.map((f) => [f, importsOf(f)]));
@@ -97,5 +149,16 @@ describe("the shape of the code", () => {
       visit(sf);
     }
     assert.deepEqual(long, []);
+  });
+  it("loads at start-up none of what only some routes use", () => {
+    const found: string[] = [];
+    for (const adapter of ["bun", "deno", "node"]) {
+      const loaded = loadedAtStart(path.join(ROOT, `adapters/${adapter}.ts`));
+      for (const { what, matches } of ON_DEMAND) {
+        const hits = [...loaded].filter(matches).map((l) => (path.isAbsolute(l) ? rel(l) : l));
+        if (hits.length) found.push(`adapters/${adapter}.ts loads ${what}: ${hits.join(", ")}`);
+      }
+    }
+    assert.deepEqual(found, []);
   });
 });

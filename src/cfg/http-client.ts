@@ -5,7 +5,8 @@
 // when there is none (the log says why, $curlerror has cURL's words for it).
 import type { RequestContext } from "../context.ts";
 import { L_ERR } from "../log.ts";
-import { callState, connect, httpClientSettings, perform, queryCall, settle, type Call } from "../modules/http-client.ts";
+import { connect, perform, queryCall, settle, type Call } from "../modules/http-client.ts";
+import { callState, httpClientSettings } from "../modules/http-client-state.ts";
 import type { Compiled, FunctionSpec } from "./function-spec.ts";
 import { CfgSyntaxError, pvLength, type Pos } from "./lexer.ts";
 import { compilePv, type CfgPv } from "./pvs.ts";

@@ -4,10 +4,14 @@
 // event_route block (a plain script, as Kamailio's kemi.js, or a module).
 import { StartupError } from "../errors.ts";
 import { kemiTimerRoute, type RouteTimer, type TimerFunction } from "../modules/rtimer.ts";
+import type { SqliteBinding } from "../modules/sql-drivers.ts";
+import { setSqliteBinding } from "../modules/sqlops.ts";
+import { startModules } from "../modules/startup.ts";
 import { displayPath, importUserModule, kemiRoute, type LoadedRoute, type Route, type RouteFunction } from "../route.ts";
 import { fileUrlOf, filePathOf, readTextFile } from "./host.ts";
 import { CfgSyntaxError } from "./lexer.ts";
-import { compileCfg, EVENT_ROUTE, type CfgProgram } from "./program.ts";
+import { loadCfgLibraries } from "./libraries.ts";
+import { compileParsedCfg, EVENT_ROUTE, parseCfg, type CfgProgram } from "./program.ts";
 import { connectSql } from "./sqlops.ts";
 
 /** Evaluate a plain KEMI script (Kamailio's kemi.js is not a module) and collect its top-level functions. */
@@ -32,15 +36,19 @@ async function loadKemi(file: string, pos: string): Promise<Record<string, unkno
   }
 }
 
-export async function loadCfgRoute(url: string, predefined: Record<string, string> = {}): Promise<LoadedRoute> {
+/** `sqlite`: the runtime's SQLite, for sqlite:// connections (none: they cannot open) */
+export async function loadCfgRoute(url: string, predefined: Record<string, string> = {}, sqlite?: () => Promise<SqliteBinding>): Promise<LoadedRoute> {
   const file = url.startsWith("file:") ? filePathOf(url) : url;
   let program: CfgProgram;
   try {
-    program = compileCfg(file, { predefined });
+    const parsed = parseCfg(file, { predefined });
+    await loadCfgLibraries(parsed.tree);
+    program = compileParsedCfg(parsed);
   } catch (e) {
     if (e instanceof CfgSyntaxError) throw new StartupError(e.message);
     throw e;
   }
+  setSqliteBinding(sqlite);
   try {
     await connectSql(program.sql);
   } catch (e) {
@@ -52,6 +60,7 @@ export async function loadCfgRoute(url: string, predefined: Record<string, strin
     config: program.config,
     warnings: program.warnings,
     timers: cfgTimers(program, kemi),
+    startModules,
     callback(eventCallback: string): Route {
       if (eventCallback) return kemiCallback(url, program, kemi, eventCallback);
       if (!program.event) throw new StartupError(`${displayPath(url)}: no event_route[${EVENT_ROUTE}] block (and no event_callback for a KEMI script)`);

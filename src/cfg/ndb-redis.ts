@@ -9,7 +9,8 @@
 import type { RequestContext } from "../context.ts";
 import { readdirFiles } from "./host.ts";
 import { buildWords, CommandFormatError, paramCount, parseCommandText, type CommandPart } from "../modules/ndb_redis/command.ts";
-import { redisAppend, redisExec, redisExecutePipe, redisFreeReply, type Caller } from "../modules/ndb_redis/engine.ts";
+import { redisAppend, redisExec, redisExecutePipe, type Caller } from "../modules/ndb_redis/engine.ts";
+import { redisFreeReply } from "../modules/ndb_redis/replies.ts";
 import { NDB_REDIS_PARAMS, resetNdbRedis, setNdbRedisParam } from "../modules/ndb_redis/params.ts";
 import { NdbRedisConfigError } from "../modules/ndb_redis/servers.ts";
 import { CfgSyntaxError, pvLength, type Pos } from "./lexer.ts";

@@ -16,7 +16,7 @@ import { newExec, type CompiledRoute, type Exec, type SuspendingAction } from ".
 import { applyProcessSettings, placeOf, readSettings, type CfgTimer } from "./settings.ts";
 import { SuspendAnalysis } from "./suspend.ts";
 import type { SqlSettings } from "./sqlops.ts";
-import type { RouteBlock } from "./syntax-tree.ts";
+import type { CfgTree, RouteBlock } from "./syntax-tree.ts";
 
 export const EVENT_ROUTE = "microhttpd:request";
 /** what the reused run state points to between requests */
@@ -46,10 +46,26 @@ export interface CfgProgram {
   sql: SqlSettings;
 }
 
-/** Parse and compile a .cfg. `text` stands for the file's content (tests). */
-export function compileCfg(file: string, opts: { text?: string; predefined?: Record<string, string> } = {}): CfgProgram {
+/** A .cfg preprocessed and parsed, before anything in it is checked or compiled. */
+export interface ParsedCfg {
+  file: string;
+  defines: Map<string, string>;
+  tree: CfgTree;
+}
+
+/** Preprocess and parse a .cfg. `text` stands for the file's content (tests). */
+export function parseCfg(file: string, opts: { text?: string; predefined?: Record<string, string> } = {}): ParsedCfg {
   const pre = preprocess(file, opts);
-  const tree = parse(pre.tokens);
+  return { file, defines: pre.defines, tree: parse(pre.tokens) };
+}
+
+/** Parse and compile a .cfg, with the libraries it may use already loaded (src/on-demand.ts). */
+export function compileCfg(file: string, opts: { text?: string; predefined?: Record<string, string> } = {}): CfgProgram {
+  return compileParsedCfg(parseCfg(file, opts));
+}
+
+/** Check and compile a parsed .cfg; the cfg loader first loads what it needs (src/cfg/libraries.ts). */
+export function compileParsedCfg({ file, defines, tree }: ParsedCfg): CfgProgram {
   const notes: string[] = [];
   const settings = readSettings(tree, notes);
   applyProcessSettings(settings);
@@ -68,7 +84,7 @@ export function compileCfg(file: string, opts: { text?: string; predefined?: Rec
     config: settings.config,
     kemiScript: settings.kemiScript,
     loaded: settings.loaded,
-    defines: pre.defines,
+    defines,
     notes,
     warnings,
     sql: settings.sql,

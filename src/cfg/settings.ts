@@ -13,7 +13,7 @@ import { DEFAULT_SHM_MIB, DEFAULT_TIMER_INTERVAL, declareTable, setMemoryLimit, 
 import { resolveFrom } from "./host.ts";
 import { configureNdbRedis } from "./ndb-redis.ts";
 import { applyHttpClientParam, ConnectionError, defaultHttpClientSettings, finishHttpClientSettings, type HttpClientSettings } from "../modules/http-client-config.ts";
-import { useHttpClientSettings } from "../modules/http-client.ts";
+import { useHttpClientSettings } from "../modules/http-client-state.ts";
 import { INERT_GLOBALS, MODULES, moduleName, NEEDS_ONE_OF, SHM_GLOBALS, unknownModuleMessage, USED_GLOBALS, type Inert, type ModuleSpec } from "./modules.ts";
 import { DEFAULT_INTERVAL_S, parseExec, parseTimer, type TimerSpec } from "../modules/rtimer.ts";
 import type { CfgTree } from "./syntax-tree.ts";

@@ -9,7 +9,7 @@
 import type { RequestContext } from "../context.ts";
 import type { PvValue } from "../ksr-api.ts";
 import { curlErrorText } from "./curl-errors.ts";
-import { callState } from "./http-client.ts";
+import { callState } from "./http-client-state.ts";
 
 interface PvLike {
   readonly spec: string;

@@ -25,46 +25,12 @@ import {
   CURLE_WRITE_ERROR,
   type TransferError,
 } from "./curl-errors.ts";
-import { defaultHttpClientSettings, timeoutMs, type HttpClientSettings, type HttpConnection } from "./http-client-config.ts";
+import { timeoutMs, type HttpConnection } from "./http-client-config.ts";
+import { callState, httpClientSettings } from "./http-client-state.ts";
 
 /** The most a response body may hold when maxdatasize is 0 (Kamailio's limit is its
  * process memory, 8 MiB by default: a larger body fails there with cURL error 23). */
 export const BODY_CAP = 8 * 1024 * 1024;
-
-let active: HttpClientSettings = defaultHttpClientSettings();
-
-/** The settings of the process's http_client, from the .cfg that was loaded last. */
-export function useHttpClientSettings(settings: HttpClientSettings): void {
-  active = settings;
-}
-
-export function httpClientSettings(): HttpClientSettings {
-  return active;
-}
-
-/** What a request's calls leave behind for the next ones to read. */
-interface CallState {
-  /** cURL's words for the last call's failure; null after a response */
-  lastError: string | null;
-  /** http_client_response_headers_set(), starting from modparam response_headers */
-  storeHeaders: boolean;
-  /** the last response's headers, when stored */
-  headers: Headers | null;
-  /** http_get_redirect(): the URL each connection's last call ended at */
-  lastUrl: Map<string, string>;
-}
-
-const states = new WeakMap<RequestContext, CallState>();
-/** the calls made outside any request (a KEMI script's top level, a timer) */
-let processState: CallState | undefined;
-
-export function callState(ctx: RequestContext | undefined): CallState {
-  const fresh = (): CallState => ({ lastError: null, storeHeaders: active.responseHeaders, headers: null, lastUrl: new Map() });
-  if (!ctx) return (processState ??= fresh());
-  let s = states.get(ctx);
-  if (!s) states.set(ctx, (s = fresh()));
-  return s;
-}
 
 /** One outgoing request. */
 export interface Call {
@@ -272,7 +238,7 @@ export function settle(ctx: RequestContext | undefined, logger: Logger, call: Ca
 
 /** The settings a query function (http_client_query, _get, _request) runs with. */
 export function queryCall(what: string, method: string, url: string, body: string, hdrs: string): Call {
-  const s = active;
+  const s = httpClientSettings();
   return {
     what,
     method,
@@ -299,6 +265,7 @@ export async function connect(
   path: string,
   post: { ctype: string; data: string } | undefined,
 ): Promise<{ code: number; result: string }> {
+  const active = httpClientSettings();
   const first = active.connections.get(name);
   if (!first) {
     logger.log(L_ERR, `${what}: no connection "${name}" (declare it with modparam("http_client", "httpcon", "${name}=>http://host/path"))`, "<script>");
@@ -333,7 +300,7 @@ function connectionCall(what: string, c: HttpConnection, path: string, post: { c
     body: post?.data ?? "",
     hdrs: "",
     contentType: post?.ctype || "text/plain",
-    timeoutMs: timeoutMs(active, c.timeout),
+    timeoutMs: timeoutMs(httpClientSettings(), c.timeout),
     follow: c.followRedirect,
     maxdatasize: c.maxdatasize,
     oneline: false,

@@ -14,7 +14,11 @@
 // second copy of this file, and both must see the same connections.
 import type { PvValue } from "../ksr-api.ts";
 import type { Logger } from "../log.ts";
-import { PostgresConnection, SqlError, SqliteConnection, type SqlConnection, type SqliteBinding, type SqlParam, type SqlResult } from "./sql-drivers.ts";
+import type { SqlConnection, SqliteBinding, SqlParam, SqlResult } from "./sql-drivers.ts";
+
+/** the drivers, loaded with the first connection that opens (a route that declares
+ * none, which is every TypeScript route not loaded by a .cfg, never loads them) */
+const drivers = () => import("./sql-drivers.ts");
 
 /** What a query runs for: a request (its RequestContext), a timer, or no request. */
 export interface SqlCaller {
@@ -140,6 +144,7 @@ export function connectionNames(): string[] {
 }
 
 async function openSqlite(entry: ConnectionEntry & { url: { kind: "sqlite" } }): Promise<SqlConnection> {
+  const { SqlError, SqliteConnection } = await drivers();
   if (!state.sqlite) throw new SqlError("this runtime gives mhttpd no SQLite (db_sqlite runs under the mhttpd command on Bun, Deno and Node)");
   const binding = await state.sqlite();
   const path = entry.url.path;
@@ -160,7 +165,7 @@ async function openSqlite(entry: ConnectionEntry & { url: { kind: "sqlite" } }):
 async function connectionOf(entry: ConnectionEntry): Promise<SqlConnection> {
   if (entry.open) return entry.open;
   const url = entry.url;
-  const opened = url.kind === "sqlite" ? await openSqlite(entry as ConnectionEntry & { url: typeof url }) : new PostgresConnection(url.url, { timeoutSeconds: state.postgresTimeout });
+  const opened = url.kind === "sqlite" ? await openSqlite(entry as ConnectionEntry & { url: typeof url }) : new (await drivers()).PostgresConnection(url.url, { timeoutSeconds: state.postgresTimeout });
   return (entry.open ??= opened);
 }
 

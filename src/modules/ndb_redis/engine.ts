@@ -128,15 +128,3 @@ export async function redisExecutePipe(c: Caller, fn: string, srvName: string): 
   }
   return (await send(c, fn, srv, queue)) ? 0 : -1;
 }
-
-/** redisc_free_reply: 0, or -1 for a container no command has filled. */
-export function redisFreeReply(c: Caller, fn: string, replyName: string): 0 | -1 {
-  if (replyName === "") return fail(c, fn, "invalid parameters: empty reply name");
-  const replies = redisStateOf(c.owner).replies;
-  if (!replies.has(replyName)) {
-    c.logger.dbg(`${fn}: reply entry not found: ${quote(replyName)}`, SCRIPT);
-    return -1;
-  }
-  replies.set(replyName, null);
-  return 0;
-}

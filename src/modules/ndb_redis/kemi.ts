@@ -5,8 +5,13 @@
 // KSR.pv.get("$redis(r=>value)"). The commands are asynchronous here: await them.
 import type { KsrNdbRedisApi } from "../../ksr-api.ts";
 import type { Logger } from "../../log.ts";
+import { OnDemand } from "../../on-demand.ts";
 import { CommandFormatError, kemiWords } from "./command.ts";
-import { redisExec, redisFreeReply, type Caller } from "./engine.ts";
+import type { Caller } from "./engine.ts";
+import { redisFreeReply } from "./replies.ts";
+
+/** the engine, loaded by a route's first command: a route without one never loads it */
+const engine = new OnDemand("ndb_redis's engine", () => import("./engine.ts"));
 
 interface RequestLike {
   logger: Logger;
@@ -34,7 +39,8 @@ export class KsrNdbRedis implements KsrNdbRedisApi {
       c.logger.err(`${fn}: ${e.message}`, "ndb_redis");
       return Promise.resolve(-1);
     }
-    return redisExec(c, fn, String(srv), words, String(res));
+    const run = (e: typeof import("./engine.ts")) => e.redisExec(c, fn, String(srv), words, String(res));
+    return engine.loaded ? run(engine.loaded) : engine.load().then(run);
   }
 
   /** redis_cmd(srv, command, replyid): 0 done, -1 failed, -2 server disabled */

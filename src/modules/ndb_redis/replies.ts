@@ -7,6 +7,7 @@
 // reads another's reply. They last as long as the request; code that runs outside
 // a request (a KEMI script's top level, a timer) has one set for the process.
 import type { PvValue } from "../../ksr-api.ts";
+import { quote, type Logger } from "../../log.ts";
 import { REPLY_ARRAY, REPLY_ERROR, REPLY_INTEGER, REPLY_NIL, REPLY_STATUS, REPLY_STRING, type RedisReply } from "./resp.ts";
 
 /** A command that redis_pipe_cmd queued, with the container its reply goes to. */
@@ -34,6 +35,23 @@ export function redisStateOf(owner: object | undefined): RedisRequestState {
   let s = perRequest.get(owner);
   if (!s) perRequest.set(owner, (s = { replies: new Map(), pipes: new Map(), sessions: new Map() }));
   return s;
+}
+
+/** redisc_free_reply: 0, or -1 for a container no command has filled. Here, beside
+ * the containers, and not in engine.ts: KSR.ndb_redis.redis_free is synchronous,
+ * and a route loads the engine only with its first command. */
+export function redisFreeReply(c: { owner: object | undefined; logger: Logger }, fn: string, replyName: string): 0 | -1 {
+  if (replyName === "") {
+    c.logger.err(`${fn}: invalid parameters: empty reply name`, "ndb_redis");
+    return -1;
+  }
+  const replies = redisStateOf(c.owner).replies;
+  if (!replies.has(replyName)) {
+    c.logger.dbg(`${fn}: reply entry not found: ${quote(replyName)}`, "ndb_redis");
+    return -1;
+  }
+  replies.set(replyName, null);
+  return 0;
 }
 
 export class RedisPvError extends Error {}
