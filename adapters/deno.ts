@@ -63,7 +63,6 @@ const writeLine = (out: { writeSync(b: Uint8Array): number }, line: string) => {
 };
 const stderr = (line: string) => writeLine(Deno.stderr, line);
 let warned = false;
-let warnedHttp2 = false;
 
 /** Deno.serve, as the core asks of a runtime (src/adapter.ts). Deno's handler
  * gets the connection info (the peer) as its second argument: that is env. */
@@ -71,6 +70,14 @@ export class DenoAdapter implements ServerAdapter {
   readonly name = "deno";
   readonly limits: RuntimeLimits = { connections: false, head: DENO_HEAD_LIMIT, bodyStall: false, timersPerRequest: false };
   #store: Promise<ContextStore> | undefined;
+
+  // Deno.serve offers h2 by ALPN on every TLS socket and has no option to leave
+  // it out (Deno.listenTls's alpnProtocols is not Deno.serve's): an operator who
+  // turned HTTP/2 off is told so at start-up rather than served h2 anyway
+  cannotHonour(params: Params, tls: boolean): string | undefined {
+    if (!tls || params.http2) return undefined;
+    return "http2 0 cannot be honoured on Deno: Deno.serve offers HTTP/2 (h2) by ALPN on every TLS socket and has no option to turn it off; leave http2 at 1 here, or run under node or bun to serve HTTP/1.1 only";
+  }
 
   // src/runtime-requests.ts reads the info, for mhttpd/hono too
   peer = denoRequests.peer;
@@ -113,7 +120,7 @@ export class DenoAdapter implements ServerAdapter {
           },
     );
     localAddr = server.addr;
-    warnOnce(params, tls !== undefined);
+    warnOnce(params);
     return Promise.resolve({
       port: server.addr.port,
       // no new connections; requests in flight finish, idle connections close
@@ -124,11 +131,7 @@ export class DenoAdapter implements ServerAdapter {
 }
 
 /** What Deno.serve cannot do, said once at start-up. */
-function warnOnce(params: Params, tls: boolean): void {
-  if (tls && !params.http2 && !warnedHttp2) {
-    warnedHttp2 = true;
-    stderr("mhttpd: WARNING: http2 0 is not honoured on Deno: Deno.serve offers HTTP/2 (h2) by ALPN on every TLS socket, and has no option to turn it off");
-  }
+function warnOnce(params: Params): void {
   if (warned) return;
   warned = true;
   if (params.max_header_size > DENO_HEAD_LIMIT) {

@@ -75,6 +75,9 @@ export interface ServerAdapter extends RequestAdapter {
    * `middleware`): replies as Responses the middleware can still change, the body
    * read from the Request they pass on. Absent: this adapter does both already. */
   forMiddleware?(): RequestAdapter;
+  /** a parameter this runtime cannot honour on these sockets: why, which stops
+   * start-up as a configuration error (and -c) rather than running otherwise */
+  cannotHonour?(params: Params, tls: boolean): string | undefined;
 }
 
 export interface Listening {

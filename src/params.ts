@@ -230,7 +230,7 @@ export const PARAMS: ParamTable = {
     name: "http2",
     type: "int",
     allowed: "1 (h2 and http/1.1) or 0 (http/1.1 only)",
-    doc: "On TLS sockets, offer HTTP/2 by ALPN beside HTTP/1.1 on the same socket. Deno.serve always offers it: 0 is not honoured there (start-up says so).",
+    doc: "On TLS sockets, offer HTTP/2 by ALPN beside HTTP/1.1 on the same socket. Deno.serve always offers it: 0 is a start-up error there.",
     default: true,
     defaultText: "1",
     schema: parsed((raw) => parseInteger(raw, 0, 1) === 1),

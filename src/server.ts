@@ -167,7 +167,7 @@ async function configure(platform: Platform, cli: CommandLine): Promise<Configur
  * sockets are the supervisor's with the ports resolved: the same TLS.) */
 async function readTlsFiles(platform: Platform, params: Params): Promise<TlsFiles | undefined> {
   const sockets = listenSockets(params);
-  const problem = tlsProblem(params, sockets);
+  const problem = tlsProblem(params, sockets) ?? platform.adapter.cannotHonour?.(params, sockets.some((s) => s.tls));
   if (problem) throw new StartupError(problem);
   if (!sockets.some((s) => s.tls)) return undefined;
   if (!platform.readTls) throw new StartupError(`TLS is not supported on ${platform.adapter.name}`);

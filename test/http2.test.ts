@@ -11,7 +11,7 @@ import os from "node:os";
 import tls from "node:tls";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { FIXTURES, RUNTIMES, fields, httpRequest, parseResponses, sleep, startServer, waitForLog, type Runtime, type Server } from "./_harness.ts";
+import { FIXTURES, RUNTIMES, fields, httpRequest, parseResponses, runToExit, sleep, startServer, waitForLog, type Runtime, type Server } from "./_harness.ts";
 import { selfSigned } from "./fixtures/tls/selfsigned.ts";
 
 const ROUTE = path.join(FIXTURES, "http2", "route.ts");
@@ -442,18 +442,24 @@ for (const runtime of RUNTIMES) {
       }
     });
 
-    it("http2 0: curl --http2 gets HTTP/1.1 where the runtime can turn h2 off; Deno says it cannot", { skip: NO_CURL }, async () => {
+    it("http2 0: curl --http2 gets HTTP/1.1 where the runtime can turn h2 off; Deno, which cannot, refuses to start (78), -c too", { skip: NO_CURL }, async () => {
+      if (runtime === "deno") {
+        for (const extra of [[], ["-c"]]) {
+          const r = await runToExit("deno", [ROUTE, ...TLS, "--http2", "0", ...extra]);
+          assert.equal(r.code, 78, r.stderr);
+          assert.match(r.stderr, /http2 0 cannot be honoured on Deno: Deno\.serve offers HTTP\/2 \(h2\) by ALPN on every TLS socket/);
+        }
+        // without TLS there is no ALPN: http2 0 changes nothing and starts
+        const plain = await startServer("deno", [ROUTE, "--listen-addr", "127.0.0.1", "--listen-port", "0", "--http2", "0"]);
+        await plain.stop();
+        return;
+      }
       const other = await startServer(runtime, [ROUTE, ...TLS, "--http2", "0"]);
       try {
         const r = await curl(["--http2", `https://127.0.0.1:${other.port}/x`]);
         assert.equal(r.status, 200);
-        if (runtime === "deno") {
-          assert.match(other.stderr(), /WARNING: http2 0 is not honoured on Deno/);
-          assert.equal(r.version, "2");
-        } else {
-          assert.equal(r.version, "1.1");
-          assert.equal(fields(r.body).version, "HTTP/1.1");
-        }
+        assert.equal(r.version, "1.1");
+        assert.equal(fields(r.body).version, "HTTP/1.1");
       } finally {
         await other.stop();
       }
