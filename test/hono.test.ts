@@ -16,6 +16,8 @@ import type { KsrApi } from "../src/index.ts";
 import { FIXTURES, ROOT, RUNTIMES, fields, httpRequest, rawRequest, sleep, startServer, type Runtime, type Server } from "./_harness.ts";
 import { exchange, fuzzCase, type Exchange, type FuzzCase } from "./_fuzz.ts";
 import { startWorkerd, type Workerd } from "./_workerd.ts";
+import { parseExposition, value, type Exposition } from "./_prometheus.ts";
+import { VERSION } from "../src/version.ts";
 
 const SEED = Number(process.env.MHTTPD_FC_SEED ?? 20261130);
 const BIN = path.join(ROOT, "node_modules", ".bin");
@@ -123,6 +125,37 @@ function appBehaviour(label: string, target: () => { port: number; peer: string;
     const r = await send("GET", "/ts/slow");
     assert.equal(r.responses[0]?.status, 503);
     assert.equal(r.responses[0].body.toString(), "Service Unavailable\n");
+  });
+
+  it(`${label}: metrics: the mount counts its own requests and answers them to its scraper at its path; another client's request there is the route's`, async () => {
+    const scrape = async (): Promise<Exposition> => {
+      const r = await send("GET", "/kamailio/metrics");
+      assert.equal(r.responses[0]?.status, 200, r.raw.toString().slice(0, 300));
+      assert.equal(r.responses[0].headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+      return parseExposition(r.responses[0].body.toString());
+    };
+    const count = (e: Exposition, method: string, status: string) => {
+      try {
+        return value(e, "mhttpd_requests_total", { method, status });
+      } catch {
+        return 0; // no such series yet
+      }
+    };
+    const before = await scrape();
+    await send("GET", "/kamailio/counted");
+    await send("GET", "/kamailio/missing");
+    await send("POST", "/kamailio/counted", {}, "abc");
+    await send("GET", "/ts/x"); // another mount: counted there, not here
+    const after = await scrape();
+    assert.equal(count(after, "GET", "200") - count(before, "GET", "200"), 1);
+    assert.equal(count(after, "GET", "404") - count(before, "GET", "404"), 1);
+    assert.equal(count(after, "POST", "200") - count(before, "POST", "200"), 1);
+    assert.ok([...after.samples.keys()].some((k) => k.startsWith("mhttpd_info{") && k.includes(`version=${JSON.stringify(VERSION)}`)), "mhttpd_info names the version");
+    if (label === "workerd") {
+      // a client not in metrics_allowed_ips reaches the route at that path
+      const stranger = await send("GET", "/kamailio/metrics", { "CF-Connecting-IP": "198.51.100.7" });
+      assert.equal(fields(stranger.responses[0].body).url, "/kamailio/metrics");
+    }
   });
 
   it(`${label}: drop closes the connection without a complete response`, async () => {
