@@ -182,7 +182,7 @@ export const MODULES: Record<string, ModuleSpec> = {
 export const ALTERNATIVES: Record<string, { use?: string; why: string }> = {
   http_async_client: { use: "http_client", why: "http_client_query() awaits the upstream holding only its request, not the server" },
   xhttp: { use: "microhttpd", why: "event_route[microhttpd:request] is the HTTP route" },
-  nghttp2: { use: "microhttpd", why: "event_route[microhttpd:request] is the HTTP route (TLS: tls_cert and tls_key)" },
+  nghttp2: { use: "microhttpd", why: "event_route[microhttpd:request] is the HTTP route and serves HTTP/2 over TLS (tls_cert and tls_key) by ALPN on Node and Deno" },
   xhttp_rpc: { why: "mhttpd has no RPC interface" },
   xhttp_prom: { use: "microhttpd", why: 'the metrics parameter serves the server\'s figures in Prometheus format; the route counts its own with the statistics module (mhttpd_stat{name="..."})' },
   json: { use: "jansson", why: "jansson_get_field() reads one field, jansson_get() a path" },
