@@ -210,9 +210,10 @@ for (const runtime of RUNTIMES) {
       const host = await rawRequest(filtered.port, "GET /public/x HTTP/1.1\r\nHost: evil/admin#\r\n\r\n");
       assert.equal(host.responses[0]?.status, 400);
       const out = await waitFor(() => filtered.stdout(), /"GET \/admin\/delete HTTP\/1\.1" 404/);
-      assert.match(out, /"GET \/public\/page\?x=\/\/a\/admin\/delete HTTP\/1\.1" 200/);
+      // the version the request came in (Node tells it; Bun and Deno do not, and it is logged as HTTP/1.1)
+      assert.match(out, runtime === "node" ? /"GET \/public\/page\?x=\/\/a\/admin\/delete HTTP\/1\.0" 200/ : /"GET \/public\/page\?x=\/\/a\/admin\/delete HTTP\/1\.1" 200/);
       if (runtime !== "node") await waitFor(() => filtered.stdout(), /"GET \/public\/x HTTP\/1\.1" 400/);
-      assert.doesNotMatch(out, /"GET \/admin(?:\/delete)?\?? HTTP\/1\.1" 200/);
+      assert.doesNotMatch(out, /"GET \/admin(?:\/delete)?\?? HTTP\/1\.[01]" 200/);
     });
   });
 

@@ -24,7 +24,7 @@ export const busy = () => plain(503, "Service Unavailable\n", { ...CLOSE, "retry
 
 /** The error a dropped request's body fails with: adapters whose runtime reports
  * body errors (Deno's onError) recognise it and stay quiet. */
-export const DROPPED = new Error("mhttpd: connection dropped by the route");
+export const DROPPED: Error = new Error("mhttpd: connection dropped by the route");
 
 /** A response whose body fails before its first byte: the runtime gives up on it
  * (Deno closes the connection after the status line, workerd having sent
