@@ -80,14 +80,31 @@ export function createHandler(opts: HandlerOptions): Handler {
         x.bodyLength = body.length;
         res = runner.run(x, body);
       } else if (body instanceof Response) res = body;
-      else res = body.then((b) => (b instanceof Response ? b : ((x.bodyLength = b.length), runner.run(x, b))));
+      else return body.then((b) => afterBody(x, b), leaveFailed);
     } catch (e) {
       lifecycle.leave();
       throw e;
     }
-    if (res instanceof Promise) return res.then(leave, (e: unknown) => (lifecycle.leave(), Promise.reject(e)));
+    if (res instanceof Promise) return res.then(leave, leaveFailed);
     return leave(res);
   };
+
+  /** a body that came later: the route runs in the same microtask, and a
+   * synchronous route's answer leaves without another */
+  const afterBody = (x: Exchange, b: Uint8Array | Response): Response | Promise<Response> => {
+    let res: Response | Promise<Response>;
+    try {
+      if (b instanceof Response) res = b;
+      else {
+        x.bodyLength = b.length;
+        res = runner.run(x, b);
+      }
+    } catch (e) {
+      return leaveFailed(e);
+    }
+    return res instanceof Promise ? res.then(leave, leaveFailed) : leave(res);
+  };
+  const leaveFailed = (e: unknown): Response => (lifecycle.leave(), failed(e));
 
   /** the request is answered: it no longer counts, and while draining its
    * connection closes (a response the adapter wrote itself said so already) */
