@@ -46,7 +46,9 @@ export function serverCommand(runtime, variant, workload, port, root = ROOT) {
   const listen = ["--listen-addr", "127.0.0.1", "--listen-port", String(port)];
   const deno = [path.join(BIN, "deno"), "run", "--allow-net", "--allow-read", "--allow-env"];
   const bun = [path.join(BIN, "bun")];
-  const node = [process.execPath];
+  // BENCH_NODE_FLAGS: V8/Node flags for every Node server (e.g. --no-memory-reducer,
+  // see docs/benchmarks.md "Node after an idle start"); NODE_OPTIONS refuses V8 flags
+  const node = [process.execPath, ...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean)];
   const tsx = [process.execPath, "--import", "tsx"];
   const mhttpd = (ext) =>
     runtime === "bun" ? [...bun, path.join(root, "adapters/bun.ts"), route(ext), ...listen]
