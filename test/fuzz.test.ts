@@ -317,8 +317,12 @@ for (const runtime of RUNTIMES) {
       assert.equal(kinds.size, 0, "the survey found problems (listed above)");
       assert.deepEqual([...servers.ts.deaths, ...servers.cfg.deaths], [], "no server died");
       assert.ok(servers.ts.alive() && servers.cfg.alive(), "both servers are alive after the run");
-      // the generator must keep reaching the route, or the url check tests nothing
-      assert.ok(tally.urlChecked >= tally.cases / 5, `only ${tally.urlChecked} of ${tally.cases} connections had url and query checked`);
+      // the generator must keep reaching the route, or the url check tests nothing.
+      // Over 16 seeds, 365-455 of 2000 connections were checked (the rest are refused
+      // on purpose: bad heads, 431, 505): a fifth, the bound this had, failed about one
+      // seed in five without any change in the server (the same seed gives the same
+      // counts on the code before and after); an eighth still needs hundreds of checks.
+      assert.ok(tally.urlChecked >= tally.cases / 8, `only ${tally.urlChecked} of ${tally.cases} connections had url and query checked (seed ${SEED})`);
     });
 
     it("each log event of the fuzz run is one line: no line a request could forge", () => {
