@@ -13,7 +13,7 @@
 // own, ≈ 11 MiB of RSS before any hook and ≈ 30 MiB with tsx's, for the life of the
 // process; and tsx runs a .ts file outside a "type": "module" package as CommonJS,
 // which fails on import.meta and top-level await.
-import { execFile } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -22,21 +22,28 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 /** dist/node-typescript-compiler.mjs, beside dist/node.mjs (scripts/build-node.mjs) */
 const COMPILER = fileURLToPath(new URL("./node-typescript-compiler.mjs", import.meta.url));
 
-/** The route at `file` and what it imports by path, as one ES module to be written at `out`. */
+/** The route at `file` and what it imports by path, as one ES module to be written at `out`.
+ *
+ * Synchronous on purpose (this runs at start-up, before the server listens): the
+ * compiled module, source map included, comes back through the child's stdout,
+ * and read through an asynchronous pipe it runs Node's stream code on a Pipe
+ * socket in this process, the code every TCP connection then runs. Once V8's
+ * memory reducer has run (≈ 8 s after start when the server idles) that code was
+ * left ≈ 25 % slower per request for the life of the process (docs/benchmarks.md
+ * "Node after an idle start"); spawnSync reads the output natively and does not. */
 function compile(file: string, out: string, pinPackages: boolean): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [COMPILER, JSON.stringify({ file, out, pinPackages })], { maxBuffer: 1 << 30 }, (e, stdout) => {
-      let answer: { code?: string; error?: string; name?: string; errorCode?: string };
-      try {
-        answer = JSON.parse(stdout);
-      } catch {
-        return reject(new Error(`the TypeScript compiler (${COMPILER}) failed: ${e?.message ?? "no answer"}`));
-      }
-      if (answer.code !== undefined) return resolve(answer.code);
-      const err = answer.name === "SyntaxError" ? new SyntaxError(answer.error) : new Error(answer.error);
-      reject(Object.assign(err, answer.errorCode && { code: answer.errorCode }));
-    });
-  });
+  const run = spawnSync(process.execPath, [COMPILER, JSON.stringify({ file, out, pinPackages })], { maxBuffer: 1 << 30, encoding: "utf8" });
+  let answer: { code?: string; error?: string; name?: string; errorCode?: string };
+  try {
+    answer = JSON.parse(run.stdout);
+  } catch {
+    const why = run.error?.message ?? (run.signal ? `killed by ${run.signal}` : `exit status ${run.status}`);
+    const said = run.stderr?.trim().split("\n")[0];
+    return Promise.reject(new Error(`the TypeScript compiler (${COMPILER}) failed: ${why}${said ? `: ${said}` : ""}`));
+  }
+  if (answer.code !== undefined) return Promise.resolve(answer.code);
+  const err = answer.name === "SyntaxError" ? new SyntaxError(answer.error) : new Error(answer.error);
+  return Promise.reject(Object.assign(err, answer.errorCode && { code: answer.errorCode }));
 }
 
 async function importFile(out: string, file: string): Promise<unknown> {
