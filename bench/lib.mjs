@@ -171,7 +171,8 @@ export const stopStarted = () => Promise.all([...started].map((s) => s.stop()));
 /** Measure `servers` ({ label, runtime, variant, extra, root }) side by side: all
  * running at once, wrk loading one at a time in turns (each `settle` s unmeasured,
  * then `slice` s measured), the order rotating every turn, every server started
- * afresh `starts` times with the turns divided among the starts. Fills in each
+ * afresh `starts` times with the turns divided among the starts (and warmed at once,
+ * the start order rotating too). Fills in each
  * server's rps[turn], p99[turn] (ms), requests, cpu (s) and hwmKiB (the peak RSS
  * of all its starts). bench/interleave.mjs and bench/targets.mjs share it. */
 export async function interleaved(servers, wl, { slices, slice, settle, warmup, starts }, pin) {
@@ -181,14 +182,20 @@ export async function interleaved(servers, wl, { slices, slice, settle, warmup, 
     await Promise.all(servers.map((s) => s.server?.stop()));
     for (const s of servers) if (s.server) started.delete(s.server);
   };
+  // Each server is warmed as soon as it listens, and the start order rotates with
+  // every start: a server that waited idle for the others' starts could be
+  // compiled differently (docs/benchmarks.md "Node after an idle start").
+  let round = 0;
   const startAll = async () => {
-    for (const s of servers) {
+    for (let k = 0; k < servers.length; k++) {
+      const s = servers[(k + round) % servers.length];
       const server = await startServer(s.runtime, s.variant, wl.server, pin, 30000, false, s.extra ?? [], s.root);
       if (!server.ok) throw new Error(`${s.label} did not start: ${server.out.trim().slice(-400)}`);
       started.add(server);
       s.server = server;
+      await wrk(server.port, wl, warmup, pin);
     }
-    for (const s of servers) await wrk(s.server.port, wl, warmup, pin);
+    round++;
   };
   try {
     for (let turn = 0; turn < slices; turn++) {
