@@ -53,6 +53,7 @@ function freePort() {
 
 function command(runtime, variant, wl, port, dir, iport) {
   const file = variant === "bare" ? path.join(BENCH, "servers", `bare-${runtime}.${runtime === "node" ? "mjs" : "ts"}`)
+    : variant === "floor" ? path.join(BENCH, "servers", "floor-node.mjs")
     : variant === "hono" ? path.join(BENCH, "servers", `hono-${runtime}.ts`)
     : path.join(ROOT, "adapters", `${runtime}.ts`);
   const args = variant.startsWith("mhttpd")
