@@ -33,10 +33,13 @@ const COMPILER = fileURLToPath(new URL("./node-typescript-compiler.mjs", import.
  * "Node after an idle start"); spawnSync reads the output natively and does not. */
 function compile(file: string, out: string, pinPackages: boolean): Promise<string> {
   const run = spawnSync(process.execPath, [COMPILER, JSON.stringify({ file, out, pinPackages })], { maxBuffer: 1 << 30, encoding: "utf8" });
-  let answer: { code?: string; error?: string; name?: string; errorCode?: string };
+  let answer: { code?: string; error?: string; name?: string; errorCode?: string } | null = null;
   try {
-    answer = JSON.parse(run.stdout);
+    answer = JSON.parse(run.stdout ?? "");
   } catch {
+    // no answer: said below
+  }
+  if (typeof answer !== "object" || answer === null) {
     const why = run.error?.message ?? (run.signal ? `killed by ${run.signal}` : `exit status ${run.status}`);
     const said = run.stderr?.trim().split("\n")[0];
     return Promise.reject(new Error(`the TypeScript compiler (${COMPILER}) failed: ${why}${said ? `: ${said}` : ""}`));

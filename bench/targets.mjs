@@ -121,6 +121,9 @@ if (o.runtimes.includes("node") && spawnSync(process.execPath, [path.join(ROOT, 
 process.on("SIGINT", () => void stopStarted().then(() => process.exit(130)));
 const pin = (os.availableParallelism?.() ?? os.cpus().length) >= 2 && have("taskset");
 const startedAt = new Date();
+// the code measured is the code at the start (Node's dist/ was built just now; Bun
+// and Deno read the sources as each server starts): not what HEAD is at the end
+const git = gitState();
 const load = [os.loadavg()[0]];
 const results = [];
 for (const workload of o.workloads) {
@@ -142,7 +145,6 @@ for (const workload of o.workloads) {
 const hello = results.filter((r) => r.workload === "hello50");
 const fastest = hello.sort((a, b) => median(b.servers.find((s) => s.label === "mhttpd").rps) - median(a.servers.find((s) => s.label === "mhttpd").rps))[0]?.runtime;
 
-const git = gitState();
 const head = `### Targets, ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC (commit ${git.head}${git.dirty ? " + uncommitted changes" : ""}; ${o.slices} turns of ${o.settle} s + ${o.slice} s per server, Node servers started ${o.nodeStarts}× and pooled; load average ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)})`;
 const verdictRows = results.flatMap((r) => r.verdicts).filter((v) => !v.what.includes("libmicrohttpd") || v.runtime === fastest);
 const md = [
